@@ -1,0 +1,222 @@
+"""The student's module: parsing with clear syntax errors, and sorting top-level statements.
+
+A notebook's code cells become one module that keeps imports, function and class definitions and
+simple constants (``EMBED_DIM = 64``, ``device = "cpu"``), so the grader never reruns a student's
+training; everything else is dropped and noted. A ``.py`` module is taken as written, with a warning
+for each top-level statement that would run when it is imported.
+"""
+
+import ast
+import builtins
+import re
+
+from grader.intake.models import DroppedLine, IntakeError
+
+_MAGIC = re.compile(r"^\s*(?P<sigil>%|!)")
+_MAGIC_ASSIGN = re.compile(r"^\s*[A-Za-z_][\w.,\s]*=\s*(?P<sigil>[%!])(?!=)")
+_HELP = re.compile(r"^\s*(\?\??[\w.]+|[\w.]+\?\??)\s*$")
+_SIGIL_REASON = {"%": "IPython magic", "!": "shell command"}
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_IMPORTS = (ast.Import, ast.ImportFrom)
+_LITERAL_NODES = (
+    ast.Constant,
+    ast.Tuple,
+    ast.List,
+    ast.Set,
+    ast.Dict,
+    ast.UnaryOp,
+    ast.BinOp,
+    ast.BoolOp,
+    ast.Compare,
+    ast.IfExp,
+    ast.Subscript,
+    ast.Slice,
+    ast.JoinedStr,
+    ast.FormattedValue,
+    ast.Attribute,
+    ast.Name,
+    ast.Load,
+    ast.operator,
+    ast.unaryop,
+    ast.boolop,
+    ast.cmpop,
+)
+
+
+def parse_source(source: str, where: str) -> ast.Module:
+    """``ast.parse``; a failure is an ``IntakeError`` naming ``where``, the line, the column and its text."""
+    try:
+        return ast.parse(source)
+    except SyntaxError as error:
+        raise IntakeError(syntax_error_message(error, where)) from None
+    except (RecursionError, MemoryError, ValueError) as error:
+        raise IntakeError(f"{where} cannot be parsed as Python: {type(error).__name__}: {error}") from None
+
+
+def syntax_error_message(error: SyntaxError, where: str) -> str:
+    """'vit.py has a syntax error on line 3, column 9: invalid syntax', then the line and a caret."""
+    message = f"{where} has a syntax error on line {error.lineno}, column {error.offset}: {error.msg}."
+    if error.text:
+        text = error.text.rstrip("\n")
+        caret = " " * max((error.offset or 1) - 1 - (len(text) - len(text.lstrip())), 0) + "^"
+        message += f"\n    {text.strip()}\n    {caret}"
+    return message
+
+
+def module_warnings(tree: ast.Module, where: str, lines: list[str]) -> list[str]:
+    """Warnings for a ``.py`` module's top-level statements that run on import (calls, loops, prints)."""
+    warnings = []
+    for node in tree.body:
+        if isinstance(node, _DEFINITIONS + _IMPORTS + (ast.Assign, ast.AnnAssign, ast.Pass)):
+            continue
+        if _is_docstring(node) or _is_main_guard(node):
+            continue
+        warnings.append(
+            f"{where} line {node.lineno}: the top-level statement `{lines[node.lineno - 1].strip()}` runs when the "
+            'grader imports your module; put it under `if __name__ == "__main__":` or in a function.'
+        )
+    return warnings
+
+
+class CellFilter:
+    """Filters a notebook's code cells, one after the other, into the statements of one module."""
+
+    def __init__(self, notebook_name: str):
+        self.notebook_name = notebook_name
+        self.known_names: set[str] = set(dir(builtins))
+        self.future_imports: list[str] = []
+        self.cells: list[tuple[int, list[str]]] = []
+        self.dropped: list[DroppedLine] = []
+
+    def add_cell(self, index: int, source: str) -> None:
+        """Keep the cell's imports, definitions and constants; record everything else in ``dropped``."""
+        lines = source.splitlines()
+        first = next((line for line in lines if line.strip()), "")
+        if first.lstrip().startswith("%%"):
+            self._drop(index, lines.index(first) + 1, first, "IPython cell magic (the whole cell)")
+            return
+        tree, lines = self._parse_cell(index, source)
+        kept: list[str] = []
+        for node in tree.body:
+            reason = self._drop_reason(node)
+            start = node.decorator_list[0].lineno if getattr(node, "decorator_list", None) else node.lineno
+            if reason is None:
+                segment = _segment(lines, node)
+                if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+                    self.future_imports.append(segment)
+                else:
+                    kept.append(segment)
+                self.known_names.update(_bound_names(node))
+            elif reason:
+                self._drop(index, start, lines[start - 1], reason)
+        if kept:
+            self.cells.append((index, kept))
+
+    def module_source(self) -> str | None:
+        """The assembled module, or None when no cell kept anything."""
+        if not self.cells:
+            return None
+        header = (
+            f'"""The code cells of {self.notebook_name}, as the grader runs them: imports, definitions, constants."""'
+        )
+        parts = [header, *self.future_imports]
+        for index, segments in self.cells:
+            parts.append(f"# --- cell {index} ---\n" + "\n\n\n".join(segments))
+        return "\n\n\n".join(parts) + "\n"
+
+    def _parse_cell(self, index: int, source: str) -> tuple[ast.Module, list[str]]:
+        where = f"{self.notebook_name}, cell {index}"
+        try:
+            return ast.parse(source), source.splitlines()
+        except SyntaxError:
+            pass  # IPython syntax (magics, shell lines, help) is turned into `pass` below, then parsed again.
+        lines = source.splitlines()
+        for number, line in enumerate(lines, start=1):
+            reason = _magic_reason(line)
+            if reason:
+                self._drop(index, number, line, reason)
+                lines[number - 1] = line[: len(line) - len(line.lstrip())] + "pass"
+        return parse_source("\n".join(lines), where), lines
+
+    def _drop_reason(self, node: ast.stmt) -> str | None:
+        """None to keep the statement, '' to leave it out silently, else why it is dropped."""
+        if isinstance(node, _IMPORTS + _DEFINITIONS):
+            return None
+        if isinstance(node, ast.Pass):
+            return ""
+        if _is_docstring(node):
+            return None
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if not all(_is_name_target(target) for target in targets):
+                return "assignment to an attribute or item"
+            if node.value is not None and not self._is_constant(node.value):
+                return "assignment that runs code (only constants are kept)"
+            return None
+        if _is_main_guard(node):
+            return 'if __name__ == "__main__" block'
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            return "top-level call"
+        if isinstance(node, ast.For | ast.AsyncFor | ast.While):
+            return "top-level loop"
+        return "top-level statement"
+
+    def _is_constant(self, value: ast.expr) -> bool:
+        for node in ast.walk(value):
+            if not isinstance(node, _LITERAL_NODES):
+                return False
+            if isinstance(node, ast.Name) and node.id not in self.known_names:
+                return False
+        return True
+
+    def _drop(self, cell: int, line: int, text: str, reason: str) -> None:
+        self.dropped.append(DroppedLine(cell=cell, line=line, text=text.strip()[:200], reason=reason))
+
+
+def _magic_reason(line: str) -> str | None:
+    match = _MAGIC.match(line) or _MAGIC_ASSIGN.match(line)
+    if match:
+        return _SIGIL_REASON[match["sigil"]]
+    return "IPython help" if _HELP.match(line) else None
+
+
+def _segment(lines: list[str], node: ast.stmt) -> str:
+    """The statement's exact text, decorators included (other statements on the same line left out)."""
+    decorators = getattr(node, "decorator_list", None)
+    start_line, start_col = (decorators[0].lineno, 0) if decorators else (node.lineno, node.col_offset)
+    end_line, end_col = node.end_lineno or node.lineno, node.end_col_offset
+    chunk = lines[start_line - 1 : end_line]
+    if len(chunk) == 1:
+        return chunk[0][start_col:end_col]
+    return "\n".join([chunk[0][start_col:], *chunk[1:-1], chunk[-1][:end_col]])
+
+
+def _bound_names(node: ast.stmt) -> set[str]:
+    if isinstance(node, _IMPORTS):
+        return {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+    if isinstance(node, _DEFINITIONS):
+        return {node.name}
+    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+    return {
+        name.id for target in targets if target is not None for name in ast.walk(target) if isinstance(name, ast.Name)
+    }
+
+
+def _is_name_target(target: ast.expr) -> bool:
+    if isinstance(target, ast.Name):
+        return True
+    return isinstance(target, ast.Tuple | ast.List) and all(isinstance(item, ast.Name) for item in target.elts)
+
+
+def _is_docstring(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+
+
+def _is_main_guard(node: ast.stmt) -> bool:
+    """``if __name__ == "__main__":`` (either operand order)."""
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare) or len(node.test.comparators) != 1:
+        return False
+    operands = [node.test.left, node.test.comparators[0]]
+    names = [item.id for item in operands if isinstance(item, ast.Name)]
+    constants = [item.value for item in operands if isinstance(item, ast.Constant)]
+    return names == ["__name__"] and constants == ["__main__"] and isinstance(node.test.ops[0], ast.Eq)

@@ -1,0 +1,107 @@
+"""Instructor routes: every submission with filters, one student's history, grades.csv, stats, regrades."""
+
+from datetime import datetime
+
+from fastapi import APIRouter, HTTPException, status
+from fastapi.responses import PlainTextResponse
+from sqlalchemy import func, select
+
+from service import grades, queue, submissions
+from service.api.deps import DatabaseDep, InstructorUser, SessionDep, SettingsDep
+from service.models import Status, Submission, User
+from service.schemas import ErrorPublic, RegradeAllCreated, RegradeCreated, StatsPublic, SubmissionPublic
+
+router = APIRouter(prefix="/instructor", tags=["instructor"])
+ERRORS = {code: {"model": ErrorPublic} for code in (401, 403, 404, 409, 503)}
+
+
+def _student_id(session: SessionDep, name: str) -> str:
+    user_id = session.scalar(select(User.id).where(User.name == name))
+    if user_id is None:
+        raise HTTPException(404, f"No student named {name!r}.")
+    return user_id
+
+
+@router.get("/submissions", response_model=list[SubmissionPublic], responses=ERRORS)
+def list_all(
+    _: InstructorUser,
+    session: SessionDep,
+    student: str | None = None,
+    status: Status | None = None,
+    since: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[SubmissionPublic]:
+    """All submissions, newest first, filtered by student name, status and creation time (ISO 8601)."""
+    user_id = _student_id(session, student) if student else None
+    rows = submissions.list_for(
+        session, user_id=user_id, status=status, since=since, limit=min(max(limit, 1), 1000), offset=max(offset, 0)
+    )
+    return [submissions.public(session, s) for s in rows]
+
+
+@router.get("/students/{name}/submissions", response_model=list[SubmissionPublic], responses=ERRORS)
+def student_history(name: str, _: InstructorUser, session: SessionDep) -> list[SubmissionPublic]:
+    """One student's submissions with every grade each received."""
+    rows = submissions.list_for(session, user_id=_student_id(session, name), limit=10_000)
+    return [submissions.public(session, s) for s in rows]
+
+
+@router.get("/submissions/{submission_id}/report", responses=ERRORS)
+def full_report(submission_id: str, _: InstructorUser, session: SessionDep) -> dict:
+    """The latest report in full: hidden checks, staff tracebacks and the submission's log."""
+    result = submissions.latest_result(session, submission_id)
+    if result is None:
+        raise HTTPException(404, f"No grade for submission {submission_id!r}.")
+    return result.report
+
+
+@router.get("/grades.csv", response_class=PlainTextResponse, responses=ERRORS)
+def grades_csv(_: InstructorUser, session: SessionDep) -> PlainTextResponse:
+    """Per student: the latest and the best grade, in total and per question."""
+    return PlainTextResponse(
+        grades.grades_csv(session),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="grades.csv"'},
+    )
+
+
+@router.get("/stats", response_model=StatsPublic, responses=ERRORS)
+def stats(_: InstructorUser, session: SessionDep) -> StatsPublic:
+    """Mean, median and max per question over each student's latest grade."""
+    rows, total, students = grades.stats(session)
+    count = session.scalar(select(func.count()).select_from(Submission)) or 0
+    return StatsPublic(
+        students=students, submissions=count, queue_depth=queue.queue_depth(session), questions=rows, total=total
+    )
+
+
+@router.post(
+    "/submissions/{submission_id}/regrade",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RegradeCreated,
+    responses=ERRORS,
+)
+def regrade(submission_id: str, _: InstructorUser, database: DatabaseDep, settings: SettingsDep) -> RegradeCreated:
+    """Grade a submission again; earlier grades are kept."""
+    with database.write_session() as session:
+        submission = session.get(Submission, submission_id)
+        if submission is None:
+            raise HTTPException(404, f"No submission {submission_id!r}.")
+        job = submissions.regrade(session, submission, settings)
+        if job is None:
+            raise HTTPException(409, "This submission already has a grading job queued or running.")
+        return RegradeCreated(submission_id=submission_id, job_id=job.id, status=job.status)
+
+
+@router.post("/regrade-all", status_code=status.HTTP_202_ACCEPTED, response_model=RegradeAllCreated, responses=ERRORS)
+def regrade_all(_: InstructorUser, database: DatabaseDep, settings: SettingsDep) -> RegradeAllCreated:
+    """Grade every submission again (those with a job already pending are skipped)."""
+    queued = skipped = 0
+    with database.write_session() as session:
+        for submission in session.scalars(select(Submission).order_by(Submission.created_at)):
+            if submissions.regrade(session, submission, settings) is None:
+                skipped += 1
+            else:
+                queued += 1
+    return RegradeAllCreated(queued=queued, skipped=skipped)

@@ -1,0 +1,108 @@
+"""Student routes: submit files, follow a submission, read its report, list one's own submissions."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, HTTPException, Response, UploadFile, status
+from fastapi.responses import PlainTextResponse
+
+from service import submissions, uploads
+from service.api.deps import CurrentUser, DatabaseDep, SessionDep, SettingsDep, StoreDep
+from service.formats import FormatUnavailable, render_report
+from service.schemas import ErrorPublic, SubmissionCreated, SubmissionPublic, files_public, links_for
+
+router = APIRouter(prefix="/submissions", tags=["submissions"])
+ERRORS = {code: {"model": ErrorPublic} for code in (401, 404, 409, 413, 415, 422, 429, 503)}
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=SubmissionCreated, responses=ERRORS)
+async def create_submission(
+    user: CurrentUser,
+    database: DatabaseDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    response: Response,
+    files: Annotated[
+        list[UploadFile] | None, File(description="One or several .py, .ipynb, .md or .zip files.")
+    ] = None,
+) -> SubmissionCreated:
+    """Accept files for grading: they are stored (fsynced) and queued before the 202 answer."""
+    try:
+        with database.session() as session:
+            submissions.check_rate(session, user, settings)
+        uploads.check_count(len(files or []), settings.max_files)
+        accepted, total = [], 0
+        for upload in files or []:
+            name = uploads.safe_name(upload.filename)
+            data = await upload.read(settings.max_file_bytes + 1)
+            total += len(data)
+            uploads.check_total(total, settings.max_request_bytes)
+            item = uploads.UploadedFile(name, data)
+            uploads.check_file(item, max_file_bytes=settings.max_file_bytes)
+            accepted.append(item)
+        submission, _job, position = submissions.create(database, store, settings, user, accepted)
+    except submissions.RateLimited as limited:
+        raise HTTPException(429, limited.message, headers={"Retry-After": str(limited.retry_after)}) from None
+    except uploads.UploadRejected as rejected:
+        raise HTTPException(rejected.status_code, rejected.message) from None
+    response.headers["Location"] = f"/api/v1/submissions/{submission.id}"
+    return SubmissionCreated(
+        id=submission.id,
+        status=submission.status,
+        position=position,
+        files=files_public(submission.files),
+        links=links_for(submission.id),
+    )
+
+
+@router.get("", response_model=list[SubmissionPublic], responses=ERRORS)
+def list_submissions(
+    user: CurrentUser, session: SessionDep, limit: int = 50, offset: int = 0
+) -> list[SubmissionPublic]:
+    """The caller's own submissions, newest first."""
+    rows = submissions.list_for(session, user_id=user.id, limit=min(max(limit, 1), 500), offset=max(offset, 0))
+    return [submissions.public(session, s) for s in rows]
+
+
+@router.get("/{submission_id}", response_model=SubmissionPublic, responses=ERRORS)
+def get_submission(submission_id: str, user: CurrentUser, session: SessionDep) -> SubmissionPublic:
+    """Status: queued (with its queue position), running (with progress), done or error."""
+    submission = submissions.get_owned(session, user, submission_id)
+    if submission is None:
+        raise HTTPException(404, f"No submission {submission_id!r} among yours.")
+    return submissions.public(session, submission)
+
+
+def _latest_report(session: SessionDep, user: CurrentUser, submission_id: str) -> dict:
+    submission = submissions.get_owned(session, user, submission_id)
+    if submission is None:
+        raise HTTPException(404, f"No submission {submission_id!r} among yours.")
+    result = submissions.latest_result(session, submission_id)
+    if result is None:
+        raise HTTPException(409, f"Not graded yet: the submission is {submission.status}; poll its status.")
+    return result.report
+
+
+@router.get("/{submission_id}/report", responses=ERRORS)
+def get_report(submission_id: str, user: CurrentUser, session: SessionDep) -> dict:
+    """The latest grade's report, student view (hidden checks masked, no staff traceback, no raw log)."""
+    return render_report(_latest_report(session, user, submission_id), "json")
+
+
+@router.get("/{submission_id}/report/gradescope", responses=ERRORS)
+def get_report_gradescope(submission_id: str, user: CurrentUser, session: SessionDep) -> Response:
+    """The latest grade as a Gradescope ``results.json``."""
+    try:
+        body = render_report(_latest_report(session, user, submission_id), "gradescope")
+    except FormatUnavailable as missing:
+        raise HTTPException(501, str(missing)) from None
+    return Response(body, media_type="application/json")
+
+
+@router.get("/{submission_id}/report/junit", responses=ERRORS, response_class=PlainTextResponse)
+def get_report_junit(submission_id: str, user: CurrentUser, session: SessionDep) -> Response:
+    """The latest grade as JUnit XML."""
+    try:
+        body = render_report(_latest_report(session, user, submission_id), "junit")
+    except FormatUnavailable as missing:
+        raise HTTPException(501, str(missing)) from None
+    return Response(body, media_type="application/xml")

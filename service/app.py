@@ -1,0 +1,88 @@
+"""The FastAPI app: ``/api/v1`` (OpenAPI at ``/docs``), ops endpoints, and the student page at ``/``.
+
+Run it with ``uvicorn service.app:app`` (settings from ``VITGRADE_*``) or ``python -m service.demo``.
+"""
+
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from service.api.routes import assignment, instructor, ops, submissions
+from service.config import Settings, get_settings
+from service.db import Database
+from service.middleware import BodyLimitMiddleware
+from service.migrate import upgrade
+from service.storage import BlobStore
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "static"
+MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers on top of the files themselves
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(settings)
+        if settings.run_migrations:
+            upgrade(database)
+        app.state.database = database
+        app.state.store = BlobStore(settings.resolved_storage_dir)
+        yield
+        database.dispose()
+
+    app = FastAPI(
+        title="vitgrade",
+        version="1",
+        summary="Autograding service for the ViT lab.",
+        lifespan=lifespan,
+        docs_url="/docs",
+    )
+    app.state.settings = settings
+    app.state.requests = Counter()
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_request_bytes + MULTIPART_OVERHEAD, requests=app.state.requests
+    )
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(DBAPIError, _database_unavailable)
+    app.add_exception_handler(PoolTimeout, _database_unavailable)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    for module in (submissions, assignment, instructor):
+        app.include_router(module.router, prefix="/api/v1")
+    app.include_router(ops.router)
+    app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static")
+    return app
+
+
+async def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
+    log.error("database unavailable: %s", error.__class__.__name__, extra={"status": 503})
+    return JSONResponse(
+        {"detail": "The database is unavailable or busy; nothing was lost. Try again in a few seconds."},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body') or 'request'}: {e.get('msg', 'invalid')}"
+        for e in error.errors()
+    )
+    return JSONResponse({"detail": f"Invalid request: {problems}"}, status_code=422)
+
+
+def __getattr__(name: str):  # noqa: ANN202
+    """``service.app:app`` for uvicorn, built on first access from the environment."""
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

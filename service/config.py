@@ -1,0 +1,68 @@
+"""One pydantic-settings ``Settings`` for the service; every field can be set as ``VITGRADE_<NAME>``."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from grader.intake import limits
+
+DEFAULT_VAR_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    """Service settings (environment variables prefixed ``VITGRADE_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="VITGRADE_", extra="ignore")
+
+    var_dir: Path = Field(default=DEFAULT_VAR_DIR, description="Local state: the SQLite file and the uploads.")
+    database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite in WAL mode under var_dir.")
+    storage_dir: Path | None = Field(default=None, description="Uploads by sha256; default var_dir/uploads.")
+    max_file_bytes: int = Field(default=limits.MAX_FILE_BYTES, description="Cap per uploaded file.")
+    max_request_bytes: int = Field(default=limits.MAX_TOTAL_BYTES, description="Cap per request (all files).")
+    max_files: int = Field(default=limits.MAX_FILES, description="Files per submission.")
+    rate_limit_count: int = Field(default=10, description="Submissions a student may make per window.")
+    rate_limit_window_s: float = Field(default=60.0, description="Length of the rate-limit window in seconds.")
+    lease_s: float = Field(default=120.0, description="A claimed job's lease; renewed by heartbeats.")
+    heartbeat_s: float = Field(default=5.0, description="Interval of worker heartbeats and lease renewals.")
+    max_attempts: int = Field(default=3, description="Attempts before a job ends in error.")
+    worker_concurrency: int = Field(default=1, description="Grading slots per worker process (one per device).")
+    device: str = Field(default="cpu", description="Device of the worker's slots: cpu, cuda, cuda:0...")
+    devices: str = Field(default="", description="Comma-separated devices, one slot each (overrides device).")
+    data_profile: str = Field(default="bundled", description="MNIST profile the grader uses: bundled or full.")
+    seed: int = Field(default=0, description="Grading seed.")
+    select: str = Field(default="", description="Comma-separated check globs (empty = all checks).")
+    poll_s: float = Field(default=0.5, description="Worker idle polling interval.")
+    worker_stale_s: float = Field(default=30.0, description="/readyz fails when no worker heartbeat this recent.")
+    sqlite_busy_timeout_ms: int = Field(default=5000, description="SQLite busy_timeout.")
+    db_ready_timeout_s: float = Field(default=2.0, description="Time /readyz gives the database to answer.")
+    grader: str = Field(default="grader.api:grade_files", description="The grading function, 'module:name'.")
+    shutdown_grace_s: float = Field(default=30.0, description="On SIGTERM, time to finish running jobs.")
+    log_level: str = Field(default="INFO", description="Log level of the JSON logs.")
+    run_migrations: bool = Field(default=True, description="Apply Alembic migrations when the app starts.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.var_dir / 'vitgrade.sqlite3').resolve()}"
+
+    @property
+    def resolved_storage_dir(self) -> Path:
+        return (self.storage_dir or self.var_dir / "uploads").resolve()
+
+    @property
+    def slot_devices(self) -> list[str]:
+        """One device per grading slot."""
+        if self.devices:
+            return [d.strip() for d in self.devices.split(",") if d.strip()]
+        return [self.device] * max(1, self.worker_concurrency)
+
+    @property
+    def select_globs(self) -> list[str] | None:
+        globs = [g.strip() for g in self.select.split(",") if g.strip()]
+        return globs or None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

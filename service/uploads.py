@@ -1,0 +1,83 @@
+"""Upload checks that are cheap at upload time: count, sizes, extension, empty files, zip names and caps.
+
+The caps and the zip rules are the grader's (``grader.intake.limits``, ``grader.intake.archive``), so
+the service and the grader refuse the same things; deeper checks (decoding, notebooks, finding the
+module) are left to the grader, which reports them in the grade.
+"""
+
+from dataclasses import dataclass
+
+from grader.intake import limits
+from grader.intake.archive import read_zip
+from grader.intake.models import FileKind, IntakeError
+from grader.intake.text import kind_of
+
+ALLOWED_SUFFIXES = tuple(f".{kind.value}" for kind in FileKind)
+
+
+class UploadRejected(Exception):
+    """An upload the service refuses; ``status_code`` is the HTTP answer (413, 415, 422)."""
+
+    def __init__(self, status_code: int, message: str):
+        super().__init__(message)
+        self.status_code = status_code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    name: str
+    data: bytes
+
+
+def safe_name(name: str | None) -> str:
+    """The base name of an uploaded file (never a path), checked for length and control characters."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if not base or base in (".", ".."):
+        raise UploadRejected(422, f"A file has no usable name ({name!r}).")
+    if len(base) > limits.MAX_NAME_LENGTH:
+        raise UploadRejected(422, f"File name too long: {len(base)} characters (max {limits.MAX_NAME_LENGTH}).")
+    if any(ord(c) < 32 or c == "\x7f" for c in base):
+        raise UploadRejected(422, f"File name {base!r} contains control characters.")
+    return base
+
+
+def check_count(count: int, max_files: int) -> None:
+    if count == 0:
+        raise UploadRejected(422, "No files: send one or more .py, .ipynb, .md or .zip files in the field 'files'.")
+    if count > max_files:
+        raise UploadRejected(413, f"Too many files: {count} (max {max_files} per submission).")
+
+
+def check_file(upload: UploadedFile, *, max_file_bytes: int) -> None:
+    """Raise ``UploadRejected`` when one file breaks a rule (type 415, size 413, empty or bad zip 422)."""
+    kind = kind_of(upload.name)
+    if kind is None:
+        suffix = upload.name.rsplit(".", 1)[-1] if "." in upload.name else "(none)"
+        raise UploadRejected(
+            415, f"{upload.name}: unsupported file type {suffix!r}; send {', '.join(ALLOWED_SUFFIXES)} files."
+        )
+    if len(upload.data) > max_file_bytes:
+        raise UploadRejected(
+            413,
+            f"{upload.name} is too large: {limits.format_bytes(len(upload.data))} "
+            f"(max {limits.format_bytes(max_file_bytes)} per file).",
+        )
+    if not upload.data.strip():
+        raise UploadRejected(422, f"{upload.name} is empty. Save your work into it and submit it again.")
+    if kind is FileKind.zip:
+        try:
+            read_zip(upload.name, upload.data)
+        except IntakeError as error:
+            raise UploadRejected(422, error.message) from None
+    elif b"\x00" in upload.data:
+        raise UploadRejected(415, f"{upload.name} is a binary file (it contains NUL bytes); send a text file.")
+
+
+def check_total(total: int, max_request_bytes: int) -> None:
+    if total > max_request_bytes:
+        raise UploadRejected(
+            413,
+            f"Upload too large: {limits.format_bytes(total)} in all "
+            f"(max {limits.format_bytes(max_request_bytes)} per submission).",
+        )

@@ -1,0 +1,258 @@
+"""``Sandbox``: the parent's handle on one submission's child process (docs/architecture.md, "Sandbox protocol").
+
+The parent sends requests (an op, JSON args and input tensors) and gets data back (JSON values and
+plain tensors); it never unpickles, and every frame from the child is untrusted. Each request
+carries a fresh random ``id`` that the harness echoes; a reply with another id (say, a frame forged
+by student code writing to the pipe) is a protocol violation and the child is killed. The nonce
+lives in the harness's memory, so student code that digs it out could forge a reply: that can only
+ever give wrong tensors, never a verdict, which the parent alone computes.
+"""
+
+import logging
+import os
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from grader.sandbox import protocol
+from grader.sandbox.cgroup import SandboxCgroup
+from grader.sandbox.errors import SandboxCrashed, SandboxTimeout, StudentError
+from grader.sandbox.limits import SandboxLimits
+from grader.sandbox.process import (
+    ChildProcess,
+    SandboxSlot,
+    ensure_subreaper,
+    kill_uid,
+    make_workdir,
+    plan_for,
+    remove_workdir,
+    write_child_files,
+)
+
+log = logging.getLogger(__name__)
+
+LEVELS = ("root", "userns", "none")
+_working_level: str | None = None  # the strongest level that spawned cleanly in this process
+
+
+@dataclass
+class Reply:
+    """One successful answer: JSON values and plain CPU tensors (``nonfinite`` names those with NaN/inf)."""
+
+    values: dict[str, Any]
+    tensors: dict[str, torch.Tensor]
+    nonfinite: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+class Sandbox:
+    """One submission's isolated child; use as a context manager."""
+
+    def __init__(
+        self,
+        module_source: str,
+        *,
+        device: str = "cpu",
+        limits: SandboxLimits | None = None,
+        seed: int = 0,
+    ):
+        self.module_source, self.device, self.seed = module_source, device, seed
+        self.limits = limits or SandboxLimits()
+        self.defined_names: list[str] = []
+        self.import_error: str | None = None
+        self.isolation: list[str] = []
+        self.start_seconds = 0.0
+        self._child: ChildProcess | None = None
+        self._slot: SandboxSlot | None = None
+        self._cgroup: SandboxCgroup | None = None
+        self._workdir: str | None = None
+        self._logs: list[str] = []
+        self._spent = 0.0  # wall seconds used against limits.total_timeout_s
+        self._closed = False
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    def __enter__(self) -> "Sandbox":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start the child and import the module; fills ``defined_names`` and ``import_error``."""
+        if os.geteuid() == 0:
+            self._slot = SandboxSlot()
+            kill_uid(self._slot.uid)  # anything left from a grader that died holding this slot
+            ensure_subreaper()
+        self._workdir = make_workdir(self._slot.uid if self._slot else None, self._slot.gid if self._slot else None)
+        began = time.monotonic()
+        try:
+            reply = self._spawn_and_ask_names()
+        except SandboxTimeout as error:
+            self.import_error = f"The module did not finish importing: {error.message}"
+            return
+        except SandboxCrashed as error:
+            self.import_error = f"The module stopped the process while importing: {error}"
+            return
+        finally:
+            self.start_seconds = time.monotonic() - began
+        self.defined_names = list(reply.values.get("names") or [])
+        self.import_error = reply.values.get("import_error")
+
+    def close(self) -> None:
+        """Kill the child and everything it started; remove its directory and cgroup."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop_child()
+        if self._cgroup is not None:
+            self._cgroup.remove()
+            self._cgroup = None
+        if self._slot is not None:
+            kill_uid(self._slot.uid)
+            self._slot.release()
+        if self._workdir is not None:
+            remove_workdir(self._workdir)
+
+    @property
+    def log(self) -> str:
+        """The child's captured stdout and stderr (all starts), capped and marked when truncated."""
+        parts = list(self._logs)
+        if self._child is not None:
+            parts.append(self._child.log.text())
+        return "".join(parts)
+
+    def place_file(self, name: str, data: bytes) -> str:
+        """Write ``data`` into the child's private directory as ``name``; returns the path the child sees."""
+        if self._workdir is None:
+            raise RuntimeError("place_file needs a started sandbox")
+        if not name or "/" in name or name.startswith(".") or name in ("harness.py", "submission.py"):
+            raise ValueError(f"invalid file name {name!r}: a plain name inside the sandbox directory")
+        path = os.path.join(self._workdir, name)
+        if os.path.lexists(path):
+            os.unlink(path)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o444)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        return f"{self._plan_workdir()}/{name}"
+
+    # --- requests --------------------------------------------------------------------------------
+
+    def request(
+        self,
+        op: str,
+        args: dict[str, Any] | None = None,
+        tensors: dict[str, torch.Tensor] | None = None,
+        timeout: float | None = None,
+    ) -> Reply:
+        """Run one op in the child; raises StudentError, SandboxTimeout or SandboxCrashed."""
+        if self._closed:
+            raise RuntimeError("the sandbox is closed")
+        if self.import_error is not None and op != "names":
+            raise StudentError("exception", f"the module failed to import:\n{self.import_error}", self.import_error)
+        if self._child is None:
+            self._spawn_and_ask_names()
+        return self._exchange(op, args or {}, tensors, timeout or self.limits.request_timeout_s)
+
+    def _exchange(
+        self, op: str, args: dict[str, Any], tensors: dict[str, torch.Tensor] | None, timeout: float
+    ) -> Reply:
+        child = self._child
+        budget = self.limits.total_timeout_s - self._spent
+        if budget <= 0:
+            raise SandboxTimeout(f"the submission used its whole time budget of {self.limits.total_timeout_s:g} s", 0)
+        limit = min(timeout, budget)
+        nonce = secrets.token_hex(16)
+        began = time.monotonic()
+        deadline = began + limit
+        try:
+            request = {"id": nonce, "op": op, "args": args}
+            protocol.write_frame(child.request_w, request, protocol.pack_tensors(tensors), deadline)
+            header, payload = protocol.read_frame(
+                child.reply_r, deadline, self.limits.header_bytes, self.limits.payload_bytes
+            )
+        except protocol.ChannelTimeout:
+            self._spent += time.monotonic() - began
+            self._stop_child()
+            raise SandboxTimeout(f"{op} took longer than {limit:g} s; the process was killed", limit) from None
+        except protocol.ChannelClosed:
+            self._spent += time.monotonic() - began
+            raise self._crash(f"the process ended during {op}") from None
+        except protocol.ProtocolError as error:
+            self._spent += time.monotonic() - began
+            raise self._crash(f"the process broke the protocol during {op}: {error}") from None
+        self._spent += time.monotonic() - began
+        if header.get("id") != nonce:
+            raise self._crash(f"the process sent a reply that does not answer {op} (forged or out of order)")
+        if not header.get("ok"):
+            error = header.get("error") if isinstance(header.get("error"), dict) else {}
+            kind, message = str(error.get("kind", "exception")), str(error.get("message", ""))[:4000]
+            raise StudentError(kind, message, str(error.get("traceback", ""))[:4000])
+        values = header.get("values")
+        try:
+            out, nonfinite = protocol.unpack_tensors(payload)
+        except protocol.ProtocolError as error:
+            raise StudentError("bad_output", str(error)) from None
+        return Reply(values if isinstance(values, dict) else {}, out, nonfinite, time.monotonic() - began)
+
+    # --- child management --------------------------------------------------------------------------
+
+    def _spawn_and_ask_names(self) -> Reply:
+        global _working_level
+        levels = LEVELS if os.geteuid() == 0 else LEVELS[1:]
+        if _working_level is not None:
+            levels = levels[levels.index(_working_level) :] if _working_level in levels else levels
+        if self._cgroup is None and os.geteuid() == 0:
+            name = str(self._slot.number) if self._slot else "x"
+            self._cgroup = SandboxCgroup.create(name, memory_bytes=self.limits.memory_bytes, pids=self.limits.processes)
+        write_child_files(self._workdir, self.module_source)
+        last_error: Exception | None = None
+        for level in levels:
+            plan = plan_for(level, self._workdir, self._slot, self.limits, self.device, self._cgroup)
+            try:
+                self._child = ChildProcess(plan, limits=self.limits, device=self.device, uid=plan.uid)
+            except (OSError, __import__("subprocess").SubprocessError) as error:
+                log.info("sandbox isolation level %s unavailable: %s", level, error)
+                last_error = error
+                continue
+            _working_level = level
+            self.isolation = plan.mechanisms()
+            self._plan = plan
+            break
+        else:
+            raise RuntimeError(f"could not start the sandbox child at any isolation level: {last_error}")
+        return self._exchange("names", {}, None, self.limits.start_timeout_s)
+
+    def _plan_workdir(self) -> str:
+        plan = getattr(self, "_plan", None)
+        return plan.child_workdir if plan is not None else self._workdir
+
+    def _crash(self, message: str) -> SandboxCrashed:
+        child = self._child
+        status = child.status(wait=0.5) if child is not None else None
+        note = self._cgroup.memory_events() if self._cgroup is not None else ""
+        self._stop_child()
+        if status is not None and status < 0:
+            message += f" (killed by signal {-status}: {_signal_name(-status)})"
+        if note:
+            message += f"; {note}"
+        return SandboxCrashed(message, status)
+
+    def _stop_child(self) -> None:
+        if self._child is not None:
+            self._child.kill(self._cgroup)
+            self._logs.append(self._child.log.text())
+            self._child = None
+
+
+def _signal_name(number: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)

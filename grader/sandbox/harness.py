@@ -1,0 +1,347 @@
+"""The sandboxed child: import the student's module, then serve the parent's requests (docs/architecture.md).
+
+Standalone on purpose (stdlib, torch and safetensors only; never ``grader`` or ``reference``): the
+parent copies this file into the child's private directory and runs it with ``python -I``. Requests
+and replies are frames on two inherited pipes; stdout and stderr are only the submission's log.
+Everything this process computes is data for the parent, which alone decides verdicts.
+
+Frame: ``u32 header length | JSON header | u64 payload length | payload`` (big-endian; the payload
+is a safetensors blob or empty). Each reply echoes the request's ``id`` (a random nonce).
+"""
+
+import argparse
+import importlib.util
+import json
+import math
+import os
+import struct
+import sys
+import time
+import traceback
+import types
+
+HEADER_LEN = struct.Struct(">I")
+PAYLOAD_LEN = struct.Struct(">Q")
+MAX_HEADER = 1 << 20
+MAX_TRACEBACK = 4000
+MODULE_NAME = "submission"
+
+
+class StudentFault(Exception):
+    """A failure to report as ``StudentError(kind, message, traceback)`` in the parent."""
+
+    def __init__(self, kind: str, message: str, trace: str = ""):
+        super().__init__(message)
+        self.kind, self.message, self.trace = kind, message, trace
+
+
+class Channel:
+    """The two pipes to the parent, held as private descriptors."""
+
+    def __init__(self, request_fd: int, reply_fd: int):
+        self.request_fd, self.reply_fd = request_fd, reply_fd
+
+    def read(self) -> tuple[dict, bytes] | None:
+        head = self._read_exact(HEADER_LEN.size)
+        if head is None:
+            return None
+        (head_len,) = HEADER_LEN.unpack(head)
+        if head_len > MAX_HEADER:
+            raise SystemExit(f"request header of {head_len} bytes")
+        header = json.loads(self._read_exact(head_len) or b"{}")
+        (payload_len,) = PAYLOAD_LEN.unpack(self._read_exact(PAYLOAD_LEN.size) or b"\0" * 8)
+        return header, (self._read_exact(payload_len) or b"") if payload_len else b""
+
+    def write(self, header: dict, payload: bytes = b"") -> None:
+        head = json.dumps(header, separators=(",", ":")).encode()
+        view = memoryview(HEADER_LEN.pack(len(head)) + head + PAYLOAD_LEN.pack(len(payload)) + payload)
+        while view:
+            view = view[os.write(self.reply_fd, view) :]
+
+    def _read_exact(self, size: int) -> bytes | None:
+        chunks = bytearray()
+        while len(chunks) < size:
+            chunk = os.read(self.request_fd, size - len(chunks))
+            if not chunk:
+                return None
+            chunks += chunk
+        return bytes(chunks)
+
+
+def short_traceback(error: BaseException, module_file: str) -> str:
+    """Only the submission's own frames, then the exception line: what a student needs, nothing of ours."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == module_file]
+    lines = ["Traceback (submission frames only):\n"] + traceback.format_list(frames)
+    lines += traceback.format_exception_only(type(error), error)
+    text = "".join(lines).replace(module_file, os.path.basename(module_file))
+    return text if len(text) <= MAX_TRACEBACK else text[:MAX_TRACEBACK] + "\n... (truncated)"
+
+
+class Harness:
+    """The ops of the protocol, over the imported student module."""
+
+    def __init__(self, module_file: str, device: str, threads: int):
+        import torch
+        from safetensors.torch import load, save
+
+        self.torch, self._load, self._save = torch, load, save
+        self.module_file, self.device = module_file, device
+        self.module: types.ModuleType | None = None
+        self.import_error: str | None = None
+        torch.set_num_threads(threads)
+        self.ops = {
+            "names": self.op_names,
+            "forward": self.op_forward,
+            "call": self.op_call,
+            "train_predict": self.op_train_predict,
+            "timm": self.op_timm,
+        }
+
+    def import_module(self) -> None:
+        try:
+            spec = importlib.util.spec_from_file_location(MODULE_NAME, self.module_file)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[MODULE_NAME] = module
+            spec.loader.exec_module(module)
+            self.module = module
+        except BaseException as error:  # noqa: BLE001 - SyntaxError, SystemExit... all are the student's
+            self.import_error = short_traceback(error, self.module_file)
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def lookup(self, name: str):
+        if self.module is None:
+            raise StudentFault("exception", f"the module failed to import:\n{self.import_error}")
+        if not hasattr(self.module, name):
+            raise StudentFault("missing_name", f"the submission does not define {name!r}")
+        return getattr(self.module, name)
+
+    def plain(self, value, what: str):
+        """A student's tensor -> a contiguous CPU plain tensor, or bad_output."""
+        torch = self.torch
+        if type(value) is not torch.Tensor:
+            raise StudentFault("bad_output", f"{what} is a {type(value).__name__}, expected a plain torch.Tensor")
+        allowed = (torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.int64, torch.int32)
+        if value.dtype not in allowed + (torch.uint8, torch.bool):
+            raise StudentFault("bad_output", f"{what} has dtype {value.dtype}, expected a float or integer dtype")
+        return value.detach().to("cpu").contiguous().clone()
+
+    def module_tensor(self, value):
+        """A parameter or buffer of a module -> a plain CPU tensor."""
+        return value.detach().to("cpu").contiguous().clone().as_subclass(self.torch.Tensor)
+
+    def attributes(self, model, paths: list[str]) -> tuple[dict, dict]:
+        found, errors = {}, {}
+        for path in paths:
+            value = model
+            try:
+                for part in path.split("."):
+                    value = getattr(value, part)
+            except Exception as error:  # noqa: BLE001
+                errors[path] = f"{type(error).__name__}: {error}"
+                continue
+            if isinstance(value, tuple):
+                value = list(value)
+            if isinstance(value, bool | int | float | str) or (
+                isinstance(value, list) and all(type(v) is int for v in value)
+            ):
+                found[path] = value
+            else:
+                errors[path] = f"unsupported attribute type {type(value).__name__}"
+        return found, errors
+
+    # --- ops -----------------------------------------------------------------------------------
+
+    def op_names(self, args: dict, tensors: dict) -> tuple[dict, dict]:
+        names = []
+        if self.module is not None:
+            names = sorted(
+                n for n, v in vars(self.module).items() if not n.startswith("_") and not isinstance(v, types.ModuleType)
+            )
+        return {"names": names, "import_error": self.import_error}, {}
+
+    def op_forward(self, args: dict, tensors: dict) -> tuple[dict, dict]:
+        torch = self.torch
+        factory = self.lookup(args["name"])
+        torch.manual_seed(int(args.get("seed", 0)))
+        model = factory(**args.get("kwargs", {}))
+        if not isinstance(model, torch.nn.Module):
+            raise StudentFault("bad_output", f"{args['name']}(...) built a {type(model).__name__}, not an nn.Module")
+        own_state = {f"state.{k}": self.module_tensor(v) for k, v in model.state_dict().items()}
+        values = {
+            "num_params": sum(p.numel() for p in model.parameters()),
+            "state_shapes": {k[6:]: list(v.shape) for k, v in own_state.items()},
+        }
+        if args.get("load_state"):
+            state = {k[6:]: v for k, v in tensors.items() if k.startswith("state.")}
+            try:
+                model.load_state_dict(state, strict=True)
+            except Exception as error:  # noqa: BLE001 - missing/unexpected keys, shape mismatch
+                raise StudentFault("state_dict", str(error), short_traceback(error, self.module_file)) from None
+        model.to(self.device)
+        model.train(bool(args.get("train_mode", False)))
+        out_tensors = {}
+        if "input" in tensors:
+            x = tensors["input"].to(self.device)
+            backward = bool(args.get("backward", False))
+            if backward:
+                x.requires_grad_(True)
+            with torch.set_grad_enabled(backward):
+                output = model(x)
+            out_tensors["output"] = self.plain(output, f"{args['name']}.forward output")
+            if backward:
+                if "grad_output" not in tensors:
+                    raise ValueError("backward needs a grad_output tensor")
+                output.backward(tensors["grad_output"].to(self.device))
+                if x.grad is None:
+                    raise StudentFault("bad_output", "the input received no gradient (is the output detached?)")
+                out_tensors["input_grad"] = self.module_tensor(x.grad)
+        if args.get("return_state"):
+            out_tensors.update(own_state)
+        found, errors = self.attributes(model, list(args.get("attributes", [])))
+        values.update(attributes=found, attribute_errors=errors)
+        return values, out_tensors
+
+    def op_call(self, args: dict, tensors: dict) -> tuple[dict, dict]:
+        function = self.lookup(args["name"])
+        with self.torch.no_grad():
+            output = function(*args.get("args", []), **args.get("kwargs", {}))
+        return {}, {"output": self.plain(output, f"{args['name']}(...)")}
+
+    def op_train_predict(self, args: dict, tensors: dict) -> tuple[dict, dict]:
+        """Q7: train the student's ViT with the grader's fixed recipe, then predict the test images."""
+        torch = self.torch
+        recipe = args["recipe"]
+        seed = int(recipe.get("seed", 0))
+        torch.use_deterministic_algorithms(True)
+        torch.set_num_threads(int(recipe.get("threads", 1)))
+        start = time.perf_counter()
+        torch.manual_seed(seed)
+        model = self.lookup("ViT")(**args.get("kwargs", {})).to(self.device)
+        images = normalize(tensors["train_images"], torch).to(self.device)  # (N, 1, 28, 28)
+        labels = tensors["train_labels"].long().to(self.device)
+        optimizer = torch.optim.AdamW(model.parameters(), lr=recipe["lr"], weight_decay=recipe["weight_decay"])
+        batch_size = int(recipe["batch_size"])
+        steps_per_epoch = math.ceil(len(labels) / batch_size)
+        total = max(1, int(recipe["epochs"]) * steps_per_epoch)
+        warmup = int(float(recipe.get("warmup_fraction", 0.0)) * total)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(step, warmup, total))
+        generator = torch.Generator().manual_seed(seed)
+        model.train()
+        loss = torch.zeros(())
+        for _ in range(int(recipe["epochs"])):
+            order = torch.randperm(len(labels), generator=generator).to(self.device)
+            for first in range(0, len(labels), batch_size):
+                batch = order[first : first + batch_size]
+                loss = torch.nn.functional.cross_entropy(model(images[batch]), labels[batch])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                scheduler.step()
+        model.eval()
+        test = normalize(tensors["test_images"], torch)
+        predictions = []
+        with torch.no_grad():
+            for first in range(0, len(test), 1000):
+                logits = self.plain(model(test[first : first + 1000].to(self.device)), "ViT.forward output")
+                predictions.append(logits.argmax(dim=1).long())
+        final_loss = float(loss.detach().cpu())
+        final = final_loss if math.isfinite(final_loss) else None
+        values = {"seconds": time.perf_counter() - start, "final_loss": final}
+        return values, {"predictions": torch.cat(predictions) if predictions else torch.zeros(0, dtype=torch.int64)}
+
+    def op_timm(self, args: dict, tensors: dict) -> tuple[dict, dict]:
+        """Q8: the student's ViT-S for MNIST, its output on ``input`` and the adapted weights."""
+        model = self.lookup("vit_small_for_mnist")(**args.get("kwargs", {}))
+        try:
+            model = model.to(self.device).eval()
+            with self.torch.no_grad():
+                output = model(tensors["input"].to(self.device))
+            out = {
+                "output": self.plain(output, "vit_small_for_mnist(...) output"),
+                "pos_embed": self.module_tensor(model.pos_embed),
+                "patch_weight": self.module_tensor(model.patch_embed.proj.weight),
+            }
+            values = {
+                "embed_dim": int(model.embed_dim),
+                "depth": len(model.blocks),
+                "num_heads": int(model.blocks[0].attn.num_heads),
+                "num_classes": int(model.num_classes),
+            }
+        except AttributeError as error:
+            raise StudentFault("bad_output", f"not a timm VisionTransformer: {error}") from None
+        return values, out
+
+    # --- loop ----------------------------------------------------------------------------------
+
+    def handle(self, header: dict, payload: bytes) -> tuple[dict, bytes]:
+        reply = {"id": header.get("id")}
+        try:
+            op = self.ops.get(header.get("op"))
+            if op is None:
+                raise ValueError(f"unknown op {header.get('op')!r}")
+            tensors = self._load(payload) if payload else {}
+            values, out = op(header.get("args") or {}, tensors)
+            blob = self._save(out) if out else b""
+            reply.update(ok=True, values=values)
+            return reply, blob
+        except StudentFault as fault:
+            error = {"kind": fault.kind, "message": fault.message, "traceback": fault.trace}
+        except NotImplementedError as fault:
+            error = {"kind": "not_implemented", "message": str(fault) or "NotImplementedError", "traceback": ""}
+            error["traceback"] = short_traceback(fault, self.module_file)
+        except BaseException as fault:  # noqa: BLE001 - SystemExit and KeyboardInterrupt are the student's too
+            message = f"{type(fault).__name__}: {fault}"
+            error = {"kind": "exception", "message": message, "traceback": short_traceback(fault, self.module_file)}
+        reply.update(ok=False, error=error)
+        return reply, b""
+
+
+def normalize(images, torch):
+    """uint8 (N, 28, 28) -> float32 (N, 1, 28, 28): (x / 255 - 0.1307) / 0.3081."""
+    return (images.float().div(255).unsqueeze(1) - 0.1307) / 0.3081  # (N, 1, 28, 28)
+
+
+def lr_factor(step: int, warmup: int, total: int) -> float:
+    """Linear warmup to 1, then cosine decay to 0."""
+    if step < warmup:
+        return (step + 1) / warmup
+    return 0.5 * (1.0 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
+
+
+def install_audit_hook() -> None:
+    """Last, weak layer when the OS gives no isolation: refuse inet sockets and new programs."""
+    import socket
+
+    def hook(event: str, args: tuple) -> None:
+        if event == "socket.__new__" and args[1] in (socket.AF_INET, socket.AF_INET6):
+            raise PermissionError("network access is disabled in the grader")
+        if event in ("subprocess.Popen", "os.exec", "os.posix_spawn", "os.spawn", "os.system", "pty.spawn"):
+            raise PermissionError("starting programs is disabled in the grader")
+
+    sys.addaudithook(hook)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--module", required=True)
+    parser.add_argument("--request-fd", type=int, required=True)
+    parser.add_argument("--reply-fd", type=int, required=True)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--audit", action="store_true")
+    options = parser.parse_args()
+    channel = Channel(options.request_fd, options.reply_fd)
+    harness = Harness(os.path.abspath(options.module), options.device, options.threads)
+    if options.audit:
+        install_audit_hook()
+    harness.import_module()
+    while True:
+        message = channel.read()
+        if message is None:
+            return
+        channel.write(*harness.handle(*message))
+
+
+if __name__ == "__main__":
+    main()

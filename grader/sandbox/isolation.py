@@ -1,0 +1,159 @@
+"""OS isolation of the child, applied between fork and exec (issue 3 item 2, shared/security.md).
+
+``IsolationPlan`` is computed in the parent; ``IsolationPlan.apply`` runs in the forked child as
+``preexec_fn`` and, in this order: joins the sandbox cgroup, unshares the network and mount
+namespaces (a user namespace too when not root), makes mounts private, puts a fresh tmpfs on
+/tmp and /dev/shm, masks the hidden directories (the repository, the data and cache dirs, the
+grader's home) with empty read-only tmpfs, binds back the Python installation and the child's
+work dir, sets rlimits, drops to the sandbox uid/gid, sets no_new_privs and installs seccomp.
+Every libc function is resolved in the parent, so the child only calls them.
+"""
+
+import ctypes
+import ctypes.util
+import os
+import resource
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.sandbox import seccomp
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWNET = 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_CHILD_SUBREAPER = 36
+CHILD_TMP = "/tmp"
+CHILD_WORKDIR = "/tmp/work"
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+_libc.unshare.argtypes = [ctypes.c_int]
+_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    enc = [None if s is None else s.encode() for s in (source, target, fstype, data)]
+    _check(_libc.mount(enc[0], enc[1], enc[2], flags, enc[3]), f"mount {target}")
+
+
+def set_child_subreaper() -> None:
+    """Make this (parent) process adopt orphaned descendants, so a setsid() grandchild can be reaped."""
+    _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+@dataclass
+class IsolationPlan:
+    """What the child does to itself before exec; ``level`` is ``root``, ``userns`` or ``none``."""
+
+    level: str
+    workdir: str  # host path of the child's private directory
+    uid: int | None = None  # the sandbox uid/gid (root level only)
+    gid: int | None = None
+    hidden: list[str] = field(default_factory=list)  # masked with an empty tmpfs
+    keep: list[str] = field(default_factory=list)  # bound back (read-only) when under a hidden dir
+    rlimits: dict[int, int] = field(default_factory=dict)
+    cgroup_procs: list[str] = field(default_factory=list)  # cgroup.procs files to join
+    tmpfs_bytes: int = 256 * 1024 * 1024
+    use_seccomp: bool = True
+
+    @property
+    def child_workdir(self) -> str:
+        """The work dir as the child sees it."""
+        return CHILD_WORKDIR if self.level != "none" else self.workdir
+
+    def mechanisms(self) -> list[str]:
+        """The names reported by ``Sandbox.isolation`` when this plan applied cleanly."""
+        names = []
+        if self.level == "root":
+            names.append(f"uid:{self.uid}")
+        if self.level == "userns":
+            names.append("userns")
+        if self.level != "none":
+            names += ["netns", "mountns", "private_tmp"]
+        if self.cgroup_procs:
+            names.append("cgroup")
+        names += ["rlimits", "no_new_privs", "setsid"]
+        if self.use_seccomp and seccomp.available():
+            names.append("seccomp")
+        return names
+
+    def apply(self) -> None:
+        """Runs in the child between fork and exec; any exception aborts the spawn."""
+        for procs in self.cgroup_procs:
+            with open(procs, "w") as handle:
+                handle.write(str(os.getpid()))
+        if self.level == "userns":
+            uid, gid = os.getuid(), os.getgid()
+            _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET), "unshare(user, mount, net)")
+            Path("/proc/self/setgroups").write_text("deny")
+            Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
+            Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
+        elif self.level == "root":
+            _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET), "unshare(mount, net)")
+        if self.level != "none":
+            self._mounts()
+            os.chdir(CHILD_WORKDIR)
+        for which, value in self.rlimits.items():
+            resource.setrlimit(which, (value, value))
+        if self.level == "root":
+            os.setgroups([])
+            os.setresgid(self.gid, self.gid, self.gid)
+            os.setresuid(self.uid, self.uid, self.uid)
+        _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
+        if self.use_seccomp and seccomp.available():
+            seccomp.install()
+
+    def _mounts(self) -> None:
+        _mount(None, "/", None, MS_REC | MS_PRIVATE)
+        keep_fds = {path: os.open(path, os.O_PATH) for path in [self.workdir, *self.keep] if os.path.isdir(path)}
+        stats = {path: os.stat(path) for path in keep_fds}
+        size = f"size={self.tmpfs_bytes},mode=1777"
+        for tmp in (CHILD_TMP, "/dev/shm"):
+            if os.path.isdir(tmp):
+                _mount("tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, size)
+        masked = []
+        for path in sorted(self.hidden, key=len):
+            if os.path.isdir(path) and not any(path.startswith(m.rstrip("/") + "/") for m in masked):
+                _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=65536,mode=755")
+                masked.append(path)
+        os.makedirs(CHILD_WORKDIR, exist_ok=True)
+        self._bind(keep_fds.pop(self.workdir), CHILD_WORKDIR, read_only=False)
+        for path, fd in sorted(keep_fds.items(), key=lambda item: len(item[0])):
+            same = os.path.isdir(path) and os.stat(path)[1:3] == stats[path][1:3]
+            if not same:
+                os.makedirs(path, exist_ok=True)
+                self._bind(fd, path, read_only=True)
+        for path in masked:
+            _mount(None, path, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=65536,mode=755")
+
+    @staticmethod
+    def _bind(fd: int, target: str, read_only: bool) -> None:
+        _mount(f"/proc/self/fd/{fd}", target, None, MS_BIND | MS_REC)
+        if read_only:
+            _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        os.close(fd)
+
+
+def rlimits_for(
+    *, cpu_seconds: int, file_size: int, open_files: int, processes: int, address_space: int | None
+) -> dict[int, int]:
+    """The rlimits of the child; RLIMIT_AS only when given (CPU: CUDA maps far more than it uses)."""
+    limits = {
+        resource.RLIMIT_CPU: cpu_seconds,
+        resource.RLIMIT_FSIZE: file_size,
+        resource.RLIMIT_NOFILE: open_files,
+        resource.RLIMIT_NPROC: processes,
+        resource.RLIMIT_CORE: 0,
+    }
+    if address_space is not None:
+        limits[resource.RLIMIT_AS] = address_space
+    return limits

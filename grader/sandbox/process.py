@@ -1,0 +1,316 @@
+"""The child process: slot and uid, private work dir, spawn with isolation, captured log, kill.
+
+One ``SandboxSlot`` per ``Sandbox`` (a dedicated uid, 60000 + slot, held with a lock file so
+concurrent graders never share one); one ``ChildProcess`` per start of the harness (the sandbox
+restarts it after a timeout or crash). Killing is thorough: the process group, then the cgroup,
+then every process of the sandbox uid (so a ``setsid()`` grandchild dies too), then reaping.
+"""
+
+import contextlib
+import fcntl
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from grader.sandbox.cgroup import SandboxCgroup
+from grader.sandbox.isolation import IsolationPlan, rlimits_for, set_child_subreaper
+from grader.sandbox.limits import SandboxLimits
+
+log = logging.getLogger(__name__)
+
+HARNESS = Path(__file__).with_name("harness.py")
+UID_BASE = 60000
+SLOTS = 1000
+MODULE_FILE = "submission.py"
+HARNESS_FILE = "harness.py"
+_SUBREAPER = False
+
+
+def default_hidden_paths() -> list[str]:
+    """What the child must never read: the repository, the MNIST data dir, the grader cache, our home."""
+    repo = Path(__file__).resolve().parents[2]
+    paths = [repo, Path.home() / ".cache" / "vitgrade", Path.home()]
+    try:
+        from reference.mnist import default_data_dir
+
+        paths.append(default_data_dir())
+    except ImportError:
+        pass
+    extra = os.environ.get("VITGRADE_SANDBOX_HIDE", "")
+    paths += [Path(p) for p in extra.split(os.pathsep) if p]
+    return sorted({str(p.resolve()) for p in paths if p.resolve() != Path("/")})
+
+
+def python_paths() -> list[str]:
+    """Directories the child needs to run Python with torch: prefixes and site-packages."""
+    import site
+
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *site.getsitepackages()}
+    paths.add(str(Path(os.path.realpath(sys.executable)).parent.parent))
+    return sorted(str(Path(p).resolve()) for p in paths if os.path.isdir(p))
+
+
+class SandboxSlot:
+    """A slot number held with an flock; gives the sandbox uid/gid (root only)."""
+
+    def __init__(self) -> None:
+        folder = Path(tempfile.gettempdir()) / "vitgrade-sandbox-slots"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        start = os.getpid() % SLOTS
+        for offset in range(SLOTS):
+            number = (start + offset) % SLOTS
+            handle = open(folder / f"slot-{number}.lock", "w")  # noqa: SIM115 - held for the slot's life
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            self.number, self._handle = number, handle
+            self.uid = self.gid = UID_BASE + number
+            return
+        raise RuntimeError(f"all {SLOTS} sandbox slots are in use")
+
+    def release(self) -> None:
+        self._handle.close()
+
+
+def kill_uid(uid: int, attempts: int = 100) -> list[int]:
+    """SIGKILL every process whose real, effective or saved uid is ``uid``, until none is left."""
+    killed: list[int] = []
+    for _ in range(attempts):
+        found = [pid for pid in _pids_of_uid(uid) if pid != os.getpid()]
+        alive = [pid for pid in found if _state(pid) not in ("Z", "X", None)]
+        for pid in alive:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+            except ProcessLookupError:
+                pass
+        if not alive:
+            return killed
+        time.sleep(0.005)
+    return killed
+
+
+def _pids_of_uid(uid: int) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as handle:
+                for line in handle:
+                    if line.startswith("Uid:"):
+                        if str(uid) in line.split()[1:4]:
+                            pids.append(int(entry))
+                        break
+        except OSError:
+            continue
+    return pids
+
+
+def _state(pid: int) -> str | None:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def _reap(pids: list[int]) -> None:
+    """Reap killed processes that were reparented to us (we are their subreaper)."""
+    for pid in pids:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+
+
+class CapturedLog:
+    """The child's stdout+stderr, drained on a thread into a capped buffer."""
+
+    def __init__(self, fd: int, cap: int):
+        self.cap, self.dropped = cap, 0
+        self._buffer = bytearray()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._drain, args=(fd,), name="sandbox-log", daemon=True)
+        self._thread.start()
+
+    def _drain(self, fd: int) -> None:
+        try:
+            while chunk := os.read(fd, 65536):
+                with self._lock:
+                    room = self.cap - len(self._buffer)
+                    self._buffer += chunk[: max(room, 0)]
+                    self.dropped += max(len(chunk) - max(room, 0), 0)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+    def text(self) -> str:
+        with self._lock:
+            text = self._buffer.decode("utf-8", errors="replace")
+            if self.dropped:
+                text += f"\n[... log truncated: {self.dropped} more bytes dropped]\n"
+            return text
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+
+class ChildProcess:
+    """One running harness: its pipes, its log and how to kill it for good."""
+
+    def __init__(self, plan: IsolationPlan, *, limits: SandboxLimits, device: str, uid: int | None):
+        self.plan, self.uid = plan, uid
+        request_r, self.request_w = os.pipe()
+        self.reply_r, reply_w = os.pipe()
+        log_r, log_w = os.pipe()
+        workdir = plan.child_workdir
+        command = [
+            sys.executable,
+            "-I",
+            f"{workdir}/{HARNESS_FILE}",
+            f"--module={workdir}/{MODULE_FILE}",
+            f"--request-fd={request_r}",
+            f"--reply-fd={reply_w}",
+            f"--device={device}",
+            f"--threads={limits.torch_threads}",
+        ]
+        if plan.level == "none":
+            command.append("--audit")
+        try:
+            self.popen = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log_w,
+                stderr=log_w,
+                pass_fds=(request_r, reply_w),
+                cwd=plan.workdir,
+                env=child_env(plan, limits, device),
+                start_new_session=True,
+                preexec_fn=plan.apply,  # noqa: PLW1509 - libc resolved beforehand; see isolation.py
+            )
+        except BaseException:
+            for fd in (request_r, self.request_w, self.reply_r, reply_w, log_r, log_w):
+                os.close(fd)
+            raise
+        for fd in (request_r, reply_w, log_w):
+            os.close(fd)
+        os.set_blocking(self.request_w, False)
+        os.set_blocking(self.reply_r, False)
+        self.log = CapturedLog(log_r, limits.log_bytes)
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def status(self, wait: float = 0.0) -> int | None:
+        """Exit status (minus the signal number when killed), or None while it runs."""
+        try:
+            return self.popen.wait(wait) if wait else self.popen.poll()
+        except subprocess.TimeoutExpired:
+            return None
+
+    def kill(self, cgroup: SandboxCgroup | None) -> None:
+        """Kill the child and everything it started: group, cgroup, then every process of the uid."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        if cgroup is not None:
+            cgroup.kill()
+        killed = kill_uid(self.uid) if self.uid is not None else []
+        self.popen.wait()
+        _reap(killed)
+        for fd in (self.request_w, self.reply_r):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.log.join(1.0)
+
+
+def child_env(plan: IsolationPlan, limits: SandboxLimits, device: str) -> dict[str, str]:
+    """A minimal environment: no secrets, offline hub, private home and tmp."""
+    threads = str(limits.torch_threads)
+    tmp = "/tmp" if plan.level != "none" else f"{plan.workdir}/tmp"
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": plan.child_workdir,
+        "TMPDIR": tmp,
+        "LANG": "C.UTF-8",
+        "OMP_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+        "HF_HUB_OFFLINE": "1",
+        "TORCH_HOME": f"{plan.child_workdir}/.torch",
+        "XDG_CACHE_HOME": f"{plan.child_workdir}/.cache",
+        "CUBLAS_WORKSPACE_CONFIG": ":4096:8",
+    }
+    if device.startswith("cuda") and "CUDA_VISIBLE_DEVICES" in os.environ:
+        env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
+    return env
+
+
+def make_workdir(uid: int | None, gid: int | None) -> str:
+    """A fresh private directory for one sandbox, owned by the sandbox uid when there is one."""
+    workdir = tempfile.mkdtemp(prefix="vitgrade-sbx-")
+    os.makedirs(f"{workdir}/tmp", exist_ok=True)
+    if uid is not None:
+        for path in (workdir, f"{workdir}/tmp"):
+            os.chown(path, uid, gid)
+    return workdir
+
+
+def write_child_files(workdir: str, module_source: str) -> None:
+    """The harness and the student's module, fresh for each start."""
+    for name, text in ((HARNESS_FILE, HARNESS.read_text()), (MODULE_FILE, module_source)):
+        path = Path(workdir) / name
+        if path.is_symlink() or path.exists():
+            path.unlink()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o444)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+
+
+def remove_workdir(workdir: str) -> None:
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def ensure_subreaper() -> None:
+    """Adopt orphaned sandbox processes (a setsid() grandchild) so they can be reaped here."""
+    global _SUBREAPER
+    if not _SUBREAPER:
+        set_child_subreaper()
+        _SUBREAPER = True
+
+
+def plan_for(
+    level: str, workdir: str, slot: SandboxSlot | None, limits: SandboxLimits, device: str, cgroup: SandboxCgroup | None
+) -> IsolationPlan:
+    """The isolation plan of one child at ``level`` (root, userns or none)."""
+    address_space = limits.address_space_bytes if device == "cpu" else None
+    rlimits = rlimits_for(
+        cpu_seconds=limits.cpu_seconds,
+        file_size=limits.file_size_bytes,
+        open_files=limits.open_files,
+        processes=limits.processes,
+        address_space=address_space,
+    )
+    if level != "root":
+        import resource
+
+        rlimits.pop(resource.RLIMIT_NPROC)  # counts every process of our own uid: only with a dedicated uid
+    return IsolationPlan(
+        level=level,
+        workdir=workdir,
+        uid=slot.uid if level == "root" and slot else None,
+        gid=slot.gid if level == "root" and slot else None,
+        hidden=default_hidden_paths() if level != "none" else [],
+        keep=python_paths(),
+        rlimits=rlimits,
+        cgroup_procs=cgroup.procs_files if cgroup else [],
+        tmpfs_bytes=limits.tmpfs_bytes,
+    )

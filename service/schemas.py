@@ -124,3 +124,8 @@ def links_for(submission_id: str) -> SubmissionLinks:
 
 def files_public(files: list[dict[str, Any]]) -> list[FilePublic]:
     return [FilePublic(**f) for f in files]
+
+
+class UserPublic(BaseModel):
+    name: str = Field(description="Student or instructor name.")
+    role: str = Field(description="student or instructor.")

@@ -1,5 +1,6 @@
 """Submissions: accept (rate limit, store durably, commit, queue), read back (always filtered by owner), regrade."""
 
+import logging
 import math
 from datetime import datetime, timedelta
 
@@ -13,6 +14,8 @@ from service.models import Job, Result, Role, Status, Submission, User, utcnow
 from service.schemas import GradePublic, SubmissionPublic, files_public, links_for
 from service.storage import BlobStore
 from service.uploads import UploadedFile
+
+log = logging.getLogger(__name__)
 
 
 class RateLimited(Exception):
@@ -59,6 +62,7 @@ def create(
         session.flush()
         job = queue.enqueue(session, submission, max_attempts=settings.max_attempts)
         where = queue.position(session, job)
+    log.info("submission accepted", extra={"submission_id": submission.id, "user": user.name, "job_id": job.id})
     return submission, job, where
 
 

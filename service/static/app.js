@@ -1,0 +1,200 @@
+// vitgrade student page: plain JS, no build step. Everything that comes from a submission or a
+// report is written with textContent (never innerHTML), so nothing a student sends can run here.
+"use strict";
+
+const API = "/api/v1";
+const TOKEN_KEY = "vitgrade.token";
+const $ = (id) => document.getElementById(id);
+let chosen = [];
+let pollTimer = null;
+
+function token() { return localStorage.getItem(TOKEN_KEY) || ""; }
+
+function el(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  if (className) node.className = className;
+  return node;
+}
+
+async function api(path, options = {}) {
+  const headers = Object.assign({}, options.headers || {}, { Authorization: "Bearer " + token() });
+  const response = await fetch(API + path, Object.assign({}, options, { headers }));
+  let body = null;
+  const type = response.headers.get("content-type") || "";
+  body = type.includes("json") ? await response.json() : await response.text();
+  if (!response.ok) {
+    const detail = body && body.detail ? body.detail : response.statusText;
+    const error = new Error(response.status + ": " + (typeof detail === "string" ? detail : JSON.stringify(detail)));
+    error.status = response.status;
+    error.retryAfter = response.headers.get("retry-after");
+    throw error;
+  }
+  return body;
+}
+
+async function whoami() {
+  if (!token()) { $("whoami").textContent = "No token saved."; updateSubmit(); return; }
+  try {
+    const me = await api("/me");
+    $("whoami").textContent = "Signed in as " + me.name + " (" + me.role + ").";
+    loadHistory();
+  } catch (error) {
+    $("whoami").textContent = "Token not accepted: " + error.message;
+  }
+  updateSubmit();
+}
+
+function updateSubmit() { $("submit").disabled = !(token() && chosen.length); }
+
+function choose(files) {
+  chosen = Array.from(files);
+  const list = $("chosen");
+  list.replaceChildren(...chosen.map((f) => el("li", f.name + " (" + f.size + " bytes)")));
+  updateSubmit();
+}
+
+async function submit() {
+  $("submit-error").textContent = "";
+  const form = new FormData();
+  for (const file of chosen) form.append("files", file, file.name);
+  $("submit").disabled = true;
+  try {
+    const created = await api("/submissions", { method: "POST", body: form });
+    follow(created.id);
+    loadHistory();
+  } catch (error) {
+    let text = error.message;
+    if (error.retryAfter) text += " (retry in " + error.retryAfter + " s)";
+    $("submit-error").textContent = text;
+  } finally {
+    updateSubmit();
+  }
+}
+
+function follow(id) {
+  if (pollTimer) clearTimeout(pollTimer);
+  $("current-section").hidden = false;
+  $("current-id").textContent = id;
+  $("report").replaceChildren();
+  poll(id);
+}
+
+async function poll(id) {
+  let status;
+  try {
+    status = await api("/submissions/" + encodeURIComponent(id));
+  } catch (error) {
+    $("current-status").textContent = "unknown";
+    $("current-detail").textContent = error.message;
+    pollTimer = setTimeout(() => poll(id), 3000);
+    return;
+  }
+  $("current-status").textContent = status.status;
+  $("current-section").dataset.status = status.status;
+  const bar = $("current-progress");
+  if (status.status === "queued") {
+    $("current-detail").textContent = "position " + status.position + " in the queue";
+    bar.hidden = false; bar.removeAttribute("value");
+  } else if (status.status === "running") {
+    $("current-detail").textContent = status.progress ? "progress: " + status.progress : "grading...";
+    const m = /^(\d+)\/(\d+)/.exec(status.progress || "");
+    bar.hidden = false;
+    if (m) { bar.max = Number(m[2]); bar.value = Number(m[1]); } else { bar.removeAttribute("value"); }
+  } else {
+    bar.hidden = true;
+    $("current-detail").textContent = status.message || "";
+    if (status.grades.length) await showReport(id);
+    loadHistory();
+    return;
+  }
+  pollTimer = setTimeout(() => poll(id), 1000);
+}
+
+async function showReport(id) {
+  const box = $("report");
+  let report;
+  try {
+    report = await api("/submissions/" + encodeURIComponent(id) + "/report");
+  } catch (error) {
+    box.replaceChildren(el("p", error.message, "error"));
+    return;
+  }
+  const parts = [];
+  const total = el("p", "Score: " + fmt(report.score) + " / " + fmt(report.max_score), "total");
+  total.id = "total-score";
+  parts.push(total);
+  if (!report.succeeded) parts.push(el("p", "The grader failed on this submission; this is not a grade. " + report.message, "error"));
+  else if (!report.gradable) parts.push(el("p", "Not gradable: " + report.message, "error"));
+  else if (report.message) parts.push(el("p", report.message, "muted"));
+  const byQuestion = new Map();
+  for (const q of report.questions) byQuestion.set(q.id, { score: q, checks: [] });
+  for (const c of report.checks) {
+    if (!byQuestion.has(c.question)) byQuestion.set(c.question, { score: null, checks: [] });
+    byQuestion.get(c.question).checks.push(c);
+  }
+  for (const [qid, entry] of byQuestion) {
+    const heading = el("h3", qid + (entry.score ? ": " + fmt(entry.score.score) + " / " + fmt(entry.score.max_score) : ""));
+    const table = el("table");
+    table.className = "checks";
+    table.dataset.question = qid;
+    const head = el("tr");
+    for (const h of ["check", "status", "points", "message"]) head.appendChild(el("th", h));
+    table.appendChild(el("thead")).appendChild(head);
+    const body = table.appendChild(el("tbody"));
+    for (const c of entry.checks) {
+      const row = el("tr", null, c.status);
+      row.appendChild(el("td", c.id));
+      row.appendChild(el("td", c.status, "status"));
+      row.appendChild(el("td", fmt(c.score) + " / " + fmt(c.max_score), "num"));
+      const cell = el("td");
+      if (c.message) cell.appendChild(el("div", c.message, "message"));
+      if (c.hint) cell.appendChild(el("div", "Hint: " + c.hint, "hint"));
+      row.appendChild(cell);
+      body.appendChild(row);
+    }
+    parts.push(heading, table);
+  }
+  box.replaceChildren(...parts);
+}
+
+function fmt(x) { return Number(x).toFixed(2).replace(/\.?0+$/, ""); }
+
+async function loadHistory() {
+  if (!token()) return;
+  let rows;
+  try { rows = await api("/submissions"); } catch (error) { return; }
+  const body = $("history").querySelector("tbody");
+  body.replaceChildren(...rows.map((s) => {
+    const row = el("tr");
+    row.dataset.id = s.id;
+    row.appendChild(el("td", new Date(s.created_at).toLocaleString()));
+    row.appendChild(el("td", s.files.map((f) => f.name).join(", ")));
+    row.appendChild(el("td", s.status));
+    row.appendChild(el("td", s.score === null ? "" : fmt(s.score) + " / " + fmt(s.max_score), "num"));
+    const open = el("button", "open");
+    open.addEventListener("click", () => follow(s.id));
+    row.appendChild(el("td")).appendChild(open);
+    return row;
+  }));
+}
+
+function setup() {
+  $("token").value = token();
+  $("token-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    localStorage.setItem(TOKEN_KEY, $("token").value.trim());
+    whoami();
+  });
+  $("forget").addEventListener("click", () => { localStorage.removeItem(TOKEN_KEY); $("token").value = ""; whoami(); });
+  $("files").addEventListener("change", (event) => choose(event.target.files));
+  const zone = $("dropzone");
+  zone.addEventListener("dragover", (event) => { event.preventDefault(); zone.classList.add("over"); });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (event) => { event.preventDefault(); zone.classList.remove("over"); choose(event.dataTransfer.files); });
+  $("submit").addEventListener("click", submit);
+  $("refresh-history").addEventListener("click", loadHistory);
+  whoami();
+}
+
+document.addEventListener("DOMContentLoaded", setup);

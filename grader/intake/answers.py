@@ -33,7 +33,7 @@ def question_key(title: str) -> tuple[str | None, bool]:
 
 def parse_answers(text: str, source: str) -> tuple[dict[str, str], list[str]]:
     """Answers found in ``text`` (key -> text, in question order) and warnings naming ``source``."""
-    sections: dict[str, list[str]] = {}
+    sections: dict[str, list[list[str]]] = {}
     warnings: list[str] = []
     current: list[str] | None = None
     current_level = 0
@@ -54,12 +54,11 @@ def parse_answers(text: str, source: str) -> tuple[dict[str, str], list[str]]:
                 current, current_level = None, level
                 if key is None:
                     warnings.append(f"{source}: heading {line.strip()!r} ignored (answer headings: {_keys_text()}).")
-                elif key in sections:
-                    warnings.append(f"{source}: {key} has two sections; they were joined.")
-                    current = sections[key]
-                    current.append("")
                 else:
-                    current = sections[key] = []
+                    if key in sections:
+                        warnings.append(f"{source}: {key} has two sections; they were joined.")
+                    current = []
+                    sections.setdefault(key, []).append(current)
                 continue
             if level <= current_level:
                 current, current_level = None, level
@@ -67,7 +66,8 @@ def parse_answers(text: str, source: str) -> tuple[dict[str, str], list[str]]:
             current.append(line)
     answers = {}
     for key in ANSWER_KEYS:
-        body = clean_answer("\n".join(sections.get(key, [])))
+        parts = [clean_answer("\n".join(lines)) for lines in sections.get(key, [])]
+        body = "\n\n".join(part for part in parts if part)
         if body:
             answers[key] = body
     return answers, warnings

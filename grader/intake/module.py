@@ -85,7 +85,7 @@ class CellFilter:
         self.notebook_name = notebook_name
         self.known_names: set[str] = set(dir(builtins))
         self.future_imports: list[str] = []
-        self.cells: list[tuple[int, list[str]]] = []
+        self.cells: list[tuple[int, list[tuple[str, bool]]]] = []
         self.dropped: list[DroppedLine] = []
 
     def add_cell(self, index: int, source: str) -> None:
@@ -96,7 +96,7 @@ class CellFilter:
             self._drop(index, lines.index(first) + 1, first, "IPython cell magic (the whole cell)")
             return
         tree, lines = self._parse_cell(index, source)
-        kept: list[str] = []
+        kept: list[tuple[str, bool]] = []
         for node in tree.body:
             reason = self._drop_reason(node)
             start = node.decorator_list[0].lineno if getattr(node, "decorator_list", None) else node.lineno
@@ -105,7 +105,7 @@ class CellFilter:
                 if isinstance(node, ast.ImportFrom) and node.module == "__future__":
                     self.future_imports.append(segment)
                 else:
-                    kept.append(segment)
+                    kept.append((segment, isinstance(node, _DEFINITIONS)))
                 self.known_names.update(_bound_names(node))
             elif reason:
                 self._drop(index, start, lines[start - 1], reason)
@@ -121,7 +121,10 @@ class CellFilter:
         )
         parts = [header, *self.future_imports]
         for index, segments in self.cells:
-            parts.append(f"# --- cell {index} ---\n" + "\n\n\n".join(segments))
+            text = segments[0][0]
+            for (segment, is_definition), (_, after_definition) in zip(segments[1:], segments, strict=False):
+                text += ("\n\n\n" if is_definition or after_definition else "\n") + segment
+            parts.append(f"# --- cell {index} ---\n{text}")
         return "\n\n\n".join(parts) + "\n"
 
     def _parse_cell(self, index: int, source: str) -> tuple[ast.Module, list[str]]:

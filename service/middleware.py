@@ -23,9 +23,16 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         started = False
+        exceeded = False
 
         async def counting_send(message: Message) -> None:
             nonlocal started
+            if exceeded:  # the app turned our signal into its own error: answer 413 instead, once
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await self._reject(send, 413, self._too_large(seen))
+                    self.requests["413"] += 1
+                return
             if message["type"] == "http.response.start":
                 started = True
                 self.requests[str(message["status"])] += 1
@@ -45,11 +52,12 @@ class BodyLimitMiddleware:
         seen = 0
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    exceeded = True
                     raise BodyTooLarge
             return message
 
@@ -57,7 +65,9 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, counting_send)
         except BodyTooLarge:
             if not started:
-                await self._reject(counting_send, 413, self._too_large(seen))
+                started = True
+                self.requests["413"] += 1
+                await self._reject(send, 413, self._too_large(seen))
 
     def _too_large(self, size: int) -> str:
         return f"Request too large: {size} bytes or more (max {self.max_bytes} bytes per request)."

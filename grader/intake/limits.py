@@ -24,6 +24,9 @@ MAX_COMPRESSION_RATIO = 100
 RATIO_CHECK_MIN_BYTES = 64 * 1024
 """Members smaller than this (uncompressed) are not held to the ratio: tiny files compress oddly."""
 
+MAX_NOTES = 200
+"""Dropped statements (and module warnings) recorded per submission; the rest are counted in one warning."""
+
 MAX_NAME_LENGTH = 255
 """A file or member name, in characters."""
 

@@ -10,6 +10,7 @@ import ast
 import builtins
 import re
 
+from grader.intake import limits
 from grader.intake.models import DroppedLine, IntakeError
 
 _MAGIC = re.compile(r"^\s*(?P<sigil>%|!)")
@@ -66,16 +67,22 @@ def syntax_error_message(error: SyntaxError, where: str) -> str:
 def module_warnings(tree: ast.Module, where: str, lines: list[str]) -> list[str]:
     """Warnings for a ``.py`` module's top-level statements that run on import (calls, loops, prints)."""
     warnings = []
-    for node in tree.body:
-        if isinstance(node, _DEFINITIONS + _IMPORTS + (ast.Assign, ast.AnnAssign, ast.Pass)):
-            continue
-        if _is_docstring(node) or _is_main_guard(node):
-            continue
+    statements = [node for node in tree.body if not _runs_nothing_on_import(node)]
+    for node in statements[: limits.MAX_NOTES]:
         warnings.append(
             f"{where} line {node.lineno}: the top-level statement `{lines[node.lineno - 1].strip()}` runs when the "
             'grader imports your module; put it under `if __name__ == "__main__":` or in a function.'
         )
+    if len(statements) > limits.MAX_NOTES:
+        warnings.append(f"{where}: {len(statements) - limits.MAX_NOTES} more top-level statements are not listed.")
     return warnings
+
+
+def _runs_nothing_on_import(node: ast.stmt) -> bool:
+    """Definitions, imports, assignments, docstrings and the main guard: what a module normally holds."""
+    if isinstance(node, _DEFINITIONS + _IMPORTS + (ast.Assign, ast.AnnAssign, ast.Pass)):
+        return True
+    return _is_docstring(node) or _is_main_guard(node)
 
 
 class CellFilter:
@@ -87,6 +94,7 @@ class CellFilter:
         self.future_imports: list[str] = []
         self.cells: list[tuple[int, list[tuple[str, bool]]]] = []
         self.dropped: list[DroppedLine] = []
+        self.unlisted = 0
 
     def add_cell(self, index: int, source: str) -> None:
         """Keep the cell's imports, definitions and constants; record everything else in ``dropped``."""
@@ -116,10 +124,8 @@ class CellFilter:
         """The assembled module, or None when no cell kept anything."""
         if not self.cells:
             return None
-        header = (
-            f'"""The code cells of {self.notebook_name}, as the grader runs them: imports, definitions, constants."""'
-        )
-        parts = [header, *self.future_imports]
+        header = '"""A notebook\'s code cells as the grader runs them: imports, definitions and constants."""'
+        parts = [f"{header}\n# notebook: {self.notebook_name!r}", *self.future_imports]
         for index, segments in self.cells:
             text = segments[0][0]
             for (segment, is_definition), (_, after_definition) in zip(segments[1:], segments, strict=False):
@@ -173,6 +179,9 @@ class CellFilter:
         return True
 
     def _drop(self, cell: int, line: int, text: str, reason: str) -> None:
+        if len(self.dropped) >= limits.MAX_NOTES:
+            self.unlisted += 1
+            return
         self.dropped.append(DroppedLine(cell=cell, line=line, text=text.strip()[:200], reason=reason))
 
 

@@ -4,6 +4,7 @@ Outputs, attachments and execution counts are dropped before anything else looks
 they are never shown, rendered or run.
 """
 
+import ast
 import json
 import warnings
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ def read_notebook(name: str, text: str, *, with_code: bool = True) -> NotebookCo
         elif cell["cell_type"] == "markdown":
             markdown.append(source)
     notes = []
+    if code.unlisted:
+        notes.append(f"{name}: {code.unlisted} more dropped statements are not listed.")
     module_source = code.module_source()
     if module_source is None and with_code:
         notes.append(f"{name} has no code to grade (no imports, functions, classes or constants in its code cells).")
@@ -49,9 +52,12 @@ def _load_json(name: str, text: str) -> dict:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
+        hint = "Open it in Jupyter, save it, and submit the saved file."
+        if _is_python(text):
+            hint = "It looks like Python source: submit it as a .py file (e.g. vit.py)."
         raise IntakeError(
             f"{name} is not a valid notebook: its JSON is broken on line {error.lineno}, column {error.colno} "
-            f"({error.msg}). Open it in Jupyter, save it, and submit the saved file."
+            f"({error.msg}). {hint}"
         ) from None
     if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
         raise IntakeError(f"{name} is JSON but not a Jupyter notebook (it has no 'cells').")
@@ -62,6 +68,25 @@ def _load_json(name: str, text: str) -> dict:
             "Open it in a recent Jupyter (or VS Code), save it, and submit the saved file."
         )
     return data
+
+
+def looks_like_notebook(text: str) -> bool:
+    """True for the JSON of a notebook (e.g. a notebook saved under a .py name)."""
+    if not text.lstrip().startswith("{"):
+        return False
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(data, dict) and "nbformat" in data and ("cells" in data or "worksheets" in data)
+
+
+def _is_python(text: str) -> bool:
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 def _validated_cells(name: str, data: dict) -> list[dict]:

@@ -16,7 +16,7 @@ from grader.intake.archive import read_zip
 from grader.intake.limits import format_bytes
 from grader.intake.models import DroppedLine, FileKind, FileNote, IntakeError, Submission
 from grader.intake.module import module_warnings, parse_source
-from grader.intake.notebook import read_notebook
+from grader.intake.notebook import looks_like_notebook, read_notebook
 from grader.intake.text import decode_text, kind_of
 
 __all__ = ["IntakeError", "Submission", "load_submission"]
@@ -84,12 +84,12 @@ def _collect(paths: Sequence[Path]) -> tuple[list[_Item], list[FileNote], list[s
             continue
         files.append(_note(path.name, kind, data))
         if kind is not FileKind.zip:
-            items.append(_Item(path.name, kind, data))
+            items.append(_as_read(_Item(path.name, kind, data), warnings))
             continue
         members, zip_warnings = read_zip(path.name, data)
         warnings.extend(zip_warnings)
         for member in members:
-            item = _Item(f"{path.name}/{member.path}", member.kind, member.data)
+            item = _as_read(_Item(f"{path.name}/{member.path}", member.kind, member.data), warnings)
             items.append(item)
             files.append(_note(item.name, item.kind, item.data))
         if not members:
@@ -103,19 +103,36 @@ def _collect(paths: Sequence[Path]) -> tuple[list[_Item], list[FileNote], list[s
     return items, files, warnings
 
 
+def _as_read(item: _Item, warnings: list[str]) -> _Item:
+    """A notebook saved under a .py name is read as the notebook it is."""
+    if item.kind is FileKind.py and item.data.lstrip()[:1] == b"{":
+        try:
+            is_notebook = looks_like_notebook(item.data.decode("utf-8-sig"))
+        except UnicodeDecodeError:
+            return item
+        if is_notebook:
+            warnings.append(f"{item.name} holds a Jupyter notebook, not Python source: it was read as a notebook.")
+            return _Item(item.name, FileKind.ipynb, item.data)
+    return item
+
+
 def _read_upload(path: Path) -> bytes:
     if not path.is_file():
         raise IntakeError(f"{path.name} is not a file that can be read.")
-    size = path.stat().st_size
-    if size > limits.MAX_FILE_BYTES:
-        raise IntakeError(f"{path.name} is {format_bytes(size)}; the limit is {format_bytes(limits.MAX_FILE_BYTES)}.")
     with path.open("rb") as stream:
         data = stream.read(limits.MAX_FILE_BYTES + 1)
     if len(data) > limits.MAX_FILE_BYTES:
-        raise IntakeError(f"{path.name} is larger than {format_bytes(limits.MAX_FILE_BYTES)}.")
+        raise IntakeError(_too_large(path.name, max(path.stat().st_size, len(data)), limits.MAX_FILE_BYTES))
     if not data:
         raise IntakeError(f"{path.name} is empty. Save your work into it and submit it again.")
     return data
+
+
+def _too_large(name: str, size: int, limit: int) -> str:
+    hint = (
+        " Clear its outputs (Edit > Clear All Outputs), save, and submit it again." if name.endswith(".ipynb") else ""
+    )
+    return f"{name} is {format_bytes(size)}; the limit is {format_bytes(limit)} per file.{hint}"
 
 
 def _note(name: str, kind: FileKind, data: bytes) -> FileNote:

@@ -1,5 +1,6 @@
 """Uploads that cannot be graded give an IntakeError a student understands; good ones combine."""
 
+import ast
 import json
 import shutil
 
@@ -161,3 +162,36 @@ def test_uploaded_paths_are_named_without_their_folder(write_file, tmp_path):
     shutil.copy(write_file("vit.py", MODULE), folder / "vit.py")
     submission = load_submission([folder / "vit.py"])
     assert submission.files[0].name == "vit.py" and str(tmp_path) not in submission.model_dump_json()
+
+
+def test_notebook_saved_as_py_is_read_as_a_notebook(write_notebook, write_file):
+    notebook = write_notebook([("code", "import torch\nprint(1)"), ("markdown", "## Q5\n\npre-norm")])
+    submission = load_submission([write_file("vit.py", notebook.read_bytes())])
+    assert submission.module_source is not None and "print(1)" not in submission.module_source
+    assert submission.answers == {"Q5": "pre-norm"}
+    assert "vit.py holds a Jupyter notebook, not Python source: it was read as a notebook." in submission.warnings
+
+
+def test_python_saved_as_ipynb_says_so(write_file):
+    message = intake_error([write_file("vit_lab.ipynb", MODULE)])
+    assert "looks like Python source" in message
+
+
+def test_large_notebook_hints_at_clearing_outputs(write_notebook, monkeypatch):
+    monkeypatch.setattr(intake_limits, "MAX_FILE_BYTES", 100)
+    message = intake_error([write_notebook([("code", "import torch\n" * 20)])])
+    assert "the limit is 100 B per file" in message and "Clear All Outputs" in message
+
+
+def test_dropped_notes_are_capped(write_notebook, monkeypatch):
+    monkeypatch.setattr(intake_limits, "MAX_NOTES", 2)
+    submission = load_submission([write_notebook([("code", "import torch\n" + "print(1)\n" * 5)])])
+    assert len(submission.dropped) == 2
+    assert "vit_lab.ipynb: 3 more dropped statements are not listed." in submission.warnings
+
+
+def test_hostile_notebook_name_cannot_change_the_module(write_notebook):
+    path = write_notebook([("code", "X = 1")], name='a"""\nimport os\n#.ipynb')
+    source = load_submission([path]).module_source
+    tree = ast.parse(source)
+    assert [type(node).__name__ for node in tree.body] == ["Expr", "Assign"]

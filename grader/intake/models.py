@@ -1,6 +1,7 @@
 """What intake makes of a submission: the module to grade, the written answers, and notes on every file."""
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -51,3 +52,13 @@ class Submission(BaseModel):
         default_factory=list, description="Notebook statements left out of the module (never run by the grader)."
     )
     warnings: list[str] = Field(default_factory=list, description="Things the student should know, none fatal.")
+
+    def report_notes(self) -> dict[str, Any]:
+        """The intake notes for ``Report.submission``: files, module, answers found, dropped lines, warnings."""
+        return {
+            "files": [note.model_dump(mode="json") for note in self.files],
+            "module_file": self.module_file,
+            "answers_found": list(self.answers),
+            "dropped": [item.model_dump(mode="json") for item in self.dropped],
+            "warnings": list(self.warnings),
+        }

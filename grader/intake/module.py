@@ -197,10 +197,10 @@ def _segment(lines: list[str], node: ast.stmt) -> str:
     decorators = getattr(node, "decorator_list", None)
     start_line, start_col = (decorators[0].lineno, 0) if decorators else (node.lineno, node.col_offset)
     end_line, end_col = node.end_lineno or node.lineno, node.end_col_offset
-    chunk = lines[start_line - 1 : end_line]
+    chunk = [line.encode() for line in lines[start_line - 1 : end_line]]  # ast's columns count UTF-8 bytes
     if len(chunk) == 1:
-        return chunk[0][start_col:end_col]
-    return "\n".join([chunk[0][start_col:], *chunk[1:-1], chunk[-1][:end_col]])
+        return chunk[0][start_col:end_col].decode()
+    return b"\n".join([chunk[0][start_col:], *chunk[1:-1], chunk[-1][:end_col]]).decode()
 
 
 def _bound_names(node: ast.stmt) -> set[str]:

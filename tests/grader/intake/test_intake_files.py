@@ -195,3 +195,11 @@ def test_hostile_notebook_name_cannot_change_the_module(write_notebook):
     source = load_submission([path]).module_source
     tree = ast.parse(source)
     assert [type(node).__name__ for node in tree.body] == ["Expr", "Assign"]
+
+
+def test_report_notes_are_plain_json_without_the_code(write_file):
+    submission = load_submission([write_file("vit.py", MODULE), write_file("answers.md", "## Q3\n\nglobal\n")])
+    notes = submission.report_notes()
+    assert json.loads(json.dumps(notes)) == notes
+    assert notes["answers_found"] == ["Q3"] and notes["module_file"] == "vit.py"
+    assert notes["files"][0]["kind"] == "py" and "import torch" not in json.dumps(notes)

@@ -165,3 +165,11 @@ def test_future_import_is_hoisted_to_the_top(write_notebook):
     source = load_submission([path]).module_source
     compile(source, "module", "exec")
     assert source.index("from __future__") < source.index("import torch")
+
+
+def test_statements_sharing_a_line_with_non_ascii_text(write_notebook):
+    cells = [("code", 'print("é"); GREETING = "héllo"  # ü\nclass Net:\n    name = "ñet"  # comment\n')]
+    submission = load_submission([write_notebook(cells)])
+    assert 'GREETING = "héllo"\n' in submission.module_source
+    assert 'class Net:\n    name = "ñet"\n' in submission.module_source
+    assert [item.text for item in submission.dropped] == ['print("é"); GREETING = "héllo"  # ü']

@@ -140,8 +140,10 @@ def _note(name: str, kind: FileKind, data: bytes) -> FileNote:
 
 
 def _choose_module(items: list[_Item], warnings: list[str]) -> _Item | None:
-    """The one module to grade: the only .py/.ipynb, else the only file named vit.py."""
+    """The one module to grade: the only .py/.ipynb, else the only file named vit.py (empty files do not count)."""
     candidates = [item for item in items if item.kind in (FileKind.py, FileKind.ipynb)]
+    if any(item.data.strip() for item in candidates):
+        candidates = [item for item in candidates if item.data.strip()]
     if len(candidates) <= 1:
         return candidates[0] if candidates else None
     names = ", ".join(item.name for item in candidates)

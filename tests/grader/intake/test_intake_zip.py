@@ -137,3 +137,9 @@ def test_zip_is_never_extracted(write_file, tmp_path):
     before = sorted(path.name for path in tmp_path.iterdir())
     load_submission([write_file("lab.zip", zip_bytes({"vit.py": MODULE}))])
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted([*before, "lab.zip"])
+
+
+def test_empty_init_py_does_not_count_as_a_module(write_file):
+    archive = write_file("lab.zip", zip_bytes({"lab/__init__.py": "", "lab/model.py": MODULE}))
+    submission = load_submission([archive])
+    assert submission.module_file == "lab.zip/lab/model.py" and submission.warnings == []

@@ -141,9 +141,11 @@ def complete(database: Database, claim: Claim, report: dict[str, Any], user_id: 
     now = utcnow()
     try:
         with database.write_session() as session:
-            done = session.execute(
-                update(Job).where(_held(claim)).values(status=Status.done, finished_at=now, progress="done")
-            ).rowcount
+            succeeded = bool(report.get("succeeded", False))
+            final = {"status": Status.done, "progress": "done", "finished_at": now}
+            if not succeeded:  # a grader fault: recorded as it is, the score is not a grade
+                final.update(status=Status.error, progress="grader fault", error=str(report.get("message", ""))[:4000])
+            done = session.execute(update(Job).where(_held(claim)).values(**final)).rowcount
             if done != 1:
                 log.warning("result discarded: job no longer held", extra={"submission_id": claim.submission_id})
                 return False
@@ -154,7 +156,7 @@ def complete(database: Database, claim: Claim, report: dict[str, Any], user_id: 
                     user_id=user_id,
                     score=float(report.get("score", 0.0)),
                     max_score=float(report.get("max_score", 0.0)),
-                    succeeded=bool(report.get("succeeded", False)),
+                    succeeded=succeeded,
                     gradable=bool(report.get("gradable", False)),
                     duration_s=float(report.get("duration_s", 0.0)),
                     report=report,

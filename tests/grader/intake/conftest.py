@@ -9,8 +9,15 @@ from intake_builders import FIXTURES
 
 
 @pytest.fixture
-def fixtures_dir() -> Path:
-    return FIXTURES
+def fixture_file(tmp_path: Path) -> Callable[[str, str], Path]:
+    """Copy a fixture under the name a student would give it (fixtures that ruff would lint carry a .txt/.json)."""
+
+    def copy(fixture: str, name: str) -> Path:
+        path = tmp_path / name
+        path.write_bytes((FIXTURES / fixture).read_bytes())
+        return path
+
+    return copy
 
 
 @pytest.fixture

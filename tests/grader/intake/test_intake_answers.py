@@ -36,8 +36,8 @@ def test_other_headings_are_not_questions(title: str):
     assert question_key(title) == (None, False)
 
 
-def test_answers_file_with_every_variant(fixtures_dir):
-    submission = load_submission([fixtures_dir / "answers_variants.md"])
+def test_answers_file_with_every_variant(fixture_file):
+    submission = load_submission([fixture_file("answers_variants.md", "answers.md")])
     assert submission.module_source is None
     assert submission.answers == {
         "Q3": "Self-attention relates every token to every other token: a global receptive field.",

@@ -22,8 +22,8 @@ def test_notebook_with_bad_json(write_file):
     assert "JSON is broken on line 1" in message and "vit_lab.ipynb" in message
 
 
-def test_notebook_of_format_3(fixtures_dir):
-    message = intake_error([fixtures_dir / "notebook_v3.ipynb"])
+def test_notebook_of_format_3(fixture_file):
+    message = intake_error([fixture_file("notebook_v3.ipynb.json", "vit_lab.ipynb")])
     assert "format 3" in message and "format 4" in message
 
 
@@ -38,9 +38,9 @@ def test_json_that_is_not_a_notebook(write_file):
     assert "not a Jupyter notebook" in message
 
 
-def test_syntax_error_names_line_column_and_text(fixtures_dir):
-    message = intake_error([fixtures_dir / "syntax_error.py"])
-    assert "syntax_error.py has a syntax error on line 5, column 22" in message
+def test_syntax_error_names_line_column_and_text(fixture_file):
+    message = intake_error([fixture_file("syntax_error.py.txt", "vit.py")])
+    assert "vit.py has a syntax error on line 5, column 22" in message
     assert "return torch.relu(x" in message
 
 

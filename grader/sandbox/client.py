@@ -13,6 +13,7 @@ import os
 import secrets
 import time
 from dataclasses import dataclass, field
+from subprocess import SubprocessError
 from typing import Any
 
 import torch
@@ -20,6 +21,8 @@ import torch
 from grader.sandbox import protocol
 from grader.sandbox.cgroup import SandboxCgroup
 from grader.sandbox.errors import SandboxCrashed, SandboxTimeout, StudentError
+from grader.sandbox.forkserver import ForkServerError
+from grader.sandbox.isolation import IsolationPlan
 from grader.sandbox.limits import SandboxLimits
 from grader.sandbox.process import (
     ChildProcess,
@@ -58,8 +61,12 @@ class Sandbox:
         device: str = "cpu",
         limits: SandboxLimits | None = None,
         seed: int = 0,
+        start_method: str = "zygote",
     ):
+        if start_method not in ("zygote", "exec"):
+            raise ValueError(f"start_method must be 'zygote' or 'exec', got {start_method!r}")
         self.module_source, self.device, self.seed = module_source, device, seed
+        self.start_method = start_method
         self.limits = limits or SandboxLimits()
         self.defined_names: list[str] = []
         self.import_error: str | None = None
@@ -204,28 +211,53 @@ class Sandbox:
     def _spawn_and_ask_names(self) -> Reply:
         global _working_level
         levels = LEVELS if os.geteuid() == 0 else LEVELS[1:]
-        if _working_level is not None:
-            levels = levels[levels.index(_working_level) :] if _working_level in levels else levels
+        if _working_level in levels:
+            levels = levels[levels.index(_working_level) :]
         if self._cgroup is None and os.geteuid() == 0:
             name = str(self._slot.number) if self._slot else "x"
             self._cgroup = SandboxCgroup.create(name, memory_bytes=self.limits.memory_bytes, pids=self.limits.processes)
         write_child_files(self._workdir, self.module_source)
-        last_error: Exception | None = None
+        began = time.monotonic()
+        deadline = began + self.limits.start_timeout_s
+        failures = []
         for level in levels:
             plan = plan_for(level, self._workdir, self._slot, self.limits, self.device, self._cgroup)
             try:
-                self._child = ChildProcess(plan, limits=self.limits, device=self.device, uid=plan.uid)
-            except (OSError, __import__("subprocess").SubprocessError) as error:
-                log.info("sandbox isolation level %s unavailable: %s", level, error)
-                last_error = error
+                self._child = ChildProcess(plan, limits=self.limits, device=self.device, start_method=self.start_method)
+                hello, _ = protocol.read_frame(self._child.reply_r, deadline, 1 << 16, 0)
+            except protocol.ChannelTimeout:
+                self._spent += time.monotonic() - began
+                self._stop_child()
+                raise SandboxTimeout(f"the sandbox did not start within {self.limits.start_timeout_s:g} s", 0) from None
+            except (OSError, SubprocessError, ForkServerError, protocol.ChannelClosed, protocol.ProtocolError) as error:
+                # Nothing of the student's has run yet: this level of isolation is not available here.
+                failures.append(f"{level}: {error} {self._child.log.text()[-500:] if self._child else ''}")
+                self._stop_child()
                 continue
-            _working_level = level
-            self.isolation = plan.mechanisms()
+            self.isolation = self._verified(plan, hello)
             self._plan = plan
+            _working_level = level
             break
         else:
-            raise RuntimeError(f"could not start the sandbox child at any isolation level: {last_error}")
-        return self._exchange("names", {}, None, self.limits.start_timeout_s)
+            raise RuntimeError(f"could not start the sandbox child at any isolation level: {failures}")
+        self._spent += time.monotonic() - began
+        return self._exchange("names", {}, None, max(deadline - time.monotonic(), 0.001))
+
+    def _verified(self, plan: IsolationPlan, hello: dict[str, Any]) -> list[str]:
+        """The plan's mechanisms, checked against what the child saw of itself before any student code."""
+        if plan.level == "root" and hello.get("uid") != plan.uid:
+            self._stop_child()
+            raise RuntimeError(f"the sandbox child runs as uid {hello.get('uid')}, expected {plan.uid}")
+        mechanisms = plan.mechanisms()
+        if hello.get("no_new_privs") != 1:
+            mechanisms.remove("no_new_privs")
+        if "seccomp" in mechanisms and hello.get("seccomp") != 2:
+            mechanisms.remove("seccomp")
+        if "netns" in mechanisms and hello.get("interfaces_up"):
+            mechanisms.remove("netns")
+        if plan.level == "none":
+            mechanisms.append("audit_hook")
+        return mechanisms
 
     def _plan_workdir(self) -> str:
         plan = getattr(self, "_plan", None)

@@ -10,6 +10,7 @@ is a safetensors blob or empty). Each reply echoes the request's ``id`` (a rando
 """
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import math
@@ -322,6 +323,60 @@ def install_audit_hook() -> None:
     sys.addaudithook(hook)
 
 
+def self_report() -> dict:
+    """The hello frame: what this process sees of its own confinement, before any student code runs."""
+    report = {"hello": True, "pid": os.getpid(), "uid": os.getuid(), "gid": os.getgid()}
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                key, _, value = line.partition(":")
+                if key in ("NoNewPrivs", "Seccomp"):
+                    report[{"NoNewPrivs": "no_new_privs", "Seccomp": "seccomp"}[key]] = int(value.split()[0])
+    except OSError:
+        pass
+    report["interfaces_up"] = interfaces_up()
+    return report
+
+
+def interfaces_up() -> list[str]:
+    """Network interfaces other than loopback in this process's network namespace (none in the sandbox)."""
+    try:
+        with open("/proc/self/net/dev") as handle:
+            lines = handle.read().splitlines()[2:]
+    except OSError:
+        return []
+    return [name for name in (line.split(":")[0].strip() for line in lines) if name and name != "lo"]
+
+
+def serve(
+    module: str, request_fd: int, reply_fd: int, device: str = "cpu", threads: int = 1, audit: bool = False
+) -> None:
+    """Say hello, import the student's module, then answer requests until the parent closes the pipe."""
+    channel = Channel(request_fd, reply_fd)
+    harness = Harness(os.path.abspath(module), device, threads)
+    channel.write(self_report())
+    if audit:
+        install_audit_hook()
+    for stream in (sys.stdout, sys.stderr):
+        stream.reconfigure(line_buffering=True)
+    harness.import_module()
+    while True:
+        flush_output()
+        message = channel.read()
+        if message is None:
+            return
+        reply = harness.handle(*message)
+        flush_output()
+        channel.write(*reply)
+
+
+def flush_output() -> None:
+    """Flush the student's prints before answering, so the log is complete when the parent reads it."""
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        with contextlib.suppress(Exception):  # the student may have replaced or closed the streams
+            stream.flush()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--module", required=True)
@@ -331,16 +386,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--audit", action="store_true")
     options = parser.parse_args()
-    channel = Channel(options.request_fd, options.reply_fd)
-    harness = Harness(os.path.abspath(options.module), options.device, options.threads)
-    if options.audit:
-        install_audit_hook()
-    harness.import_module()
-    while True:
-        message = channel.read()
-        if message is None:
-            return
-        channel.write(*harness.handle(*message))
+    serve(options.module, options.request_fd, options.reply_fd, options.device, options.threads, options.audit)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,10 @@ import resource
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.sandbox import seccomp
+if __package__:
+    from grader.sandbox import seccomp
+else:  # loaded as a plain module by the fork server (zygote.py)
+    import seccomp
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
@@ -78,7 +81,7 @@ class IsolationPlan:
         if self.level == "userns":
             names.append("userns")
         if self.level != "none":
-            names += ["netns", "mountns", "private_tmp"]
+            names += ["netns", "mountns", "private_tmp"] + (["hidepid"] if self.level == "root" else [])
         if self.cgroup_procs:
             names.append("cgroup")
         names += ["rlimits", "no_new_privs", "setsid"]
@@ -101,7 +104,7 @@ class IsolationPlan:
             _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET), "unshare(mount, net)")
         if self.level != "none":
             self._mounts()
-            os.chdir(CHILD_WORKDIR)
+        os.chdir(self.child_workdir)
         for which, value in self.rlimits.items():
             resource.setrlimit(which, (value, value))
         if self.level == "root":
@@ -120,6 +123,8 @@ class IsolationPlan:
         for tmp in (CHILD_TMP, "/dev/shm"):
             if os.path.isdir(tmp):
                 _mount("tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, size)
+        if self.level == "root":  # a procfs of our own: other users' processes are invisible
+            _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
         masked = []
         for path in sorted(self.hidden, key=len):
             if os.path.isdir(path) and not any(path.startswith(m.rstrip("/") + "/") for m in masked):

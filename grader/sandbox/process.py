@@ -7,19 +7,23 @@ then every process of the sandbox uid (so a ``setsid()`` grandchild dies too), t
 """
 
 import contextlib
+import dataclasses
 import fcntl
 import logging
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
 import time
 from pathlib import Path
 
 from grader.sandbox.cgroup import SandboxCgroup
+from grader.sandbox.forkserver import fork_server
 from grader.sandbox.isolation import IsolationPlan, rlimits_for, set_child_subreaper
 from grader.sandbox.limits import SandboxLimits
 
@@ -99,6 +103,11 @@ def kill_uid(uid: int, attempts: int = 100) -> list[int]:
     return killed
 
 
+def live_pids_of_uid(uid: int) -> list[int]:
+    """Processes of ``uid`` that are still running (not zombies)."""
+    return [pid for pid in _pids_of_uid(uid) if _state(pid) not in ("Z", "X", None)]
+
+
 def _pids_of_uid(uid: int) -> list[int]:
     pids = []
     for entry in os.listdir("/proc"):
@@ -135,7 +144,7 @@ class CapturedLog:
     """The child's stdout+stderr, drained on a thread into a capped buffer."""
 
     def __init__(self, fd: int, cap: int):
-        self.cap, self.dropped = cap, 0
+        self.cap, self.dropped, self._fd = cap, 0, fd
         self._buffer = bytearray()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._drain, args=(fd,), name="sandbox-log", daemon=True)
@@ -153,7 +162,20 @@ class CapturedLog:
         finally:
             os.close(fd)
 
+    def settle(self, timeout: float = 0.5) -> None:
+        """Wait (briefly) until the drain thread has read what is already in the pipe."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self._thread.is_alive():
+            try:
+                pending = struct.unpack("i", fcntl.ioctl(self._fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+            except OSError:
+                return
+            if not pending:
+                return
+            time.sleep(0.005)
+
     def text(self) -> str:
+        self.settle()
         with self._lock:
             text = self._buffer.decode("utf-8", errors="replace")
             if self.dropped:
@@ -165,38 +187,29 @@ class CapturedLog:
 
 
 class ChildProcess:
-    """One running harness: its pipes, its log and how to kill it for good."""
+    """One running harness: its pipes, its log and how to kill it for good.
 
-    def __init__(self, plan: IsolationPlan, *, limits: SandboxLimits, device: str, uid: int | None):
-        self.plan, self.uid = plan, uid
+    ``start_method`` is ``zygote`` (forked by the fork server, torch already imported) or ``exec``
+    (a fresh ``python -I harness.py`` with the isolation applied in ``preexec_fn``).
+    """
+
+    def __init__(self, plan: IsolationPlan, *, limits: SandboxLimits, device: str, start_method: str = "zygote"):
+        self.plan, self.uid, self.start_method = plan, plan.uid, start_method
+        self._status: int | None = None
         request_r, self.request_w = os.pipe()
         self.reply_r, reply_w = os.pipe()
         log_r, log_w = os.pipe()
-        workdir = plan.child_workdir
-        command = [
-            sys.executable,
-            "-I",
-            f"{workdir}/{HARNESS_FILE}",
-            f"--module={workdir}/{MODULE_FILE}",
-            f"--request-fd={request_r}",
-            f"--reply-fd={reply_w}",
-            f"--device={device}",
-            f"--threads={limits.torch_threads}",
-        ]
-        if plan.level == "none":
-            command.append("--audit")
+        env = child_env(plan, limits, device)
         try:
-            self.popen = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log_w,
-                stderr=log_w,
-                pass_fds=(request_r, reply_w),
-                cwd=plan.workdir,
-                env=child_env(plan, limits, device),
-                start_new_session=True,
-                preexec_fn=plan.apply,  # noqa: PLW1509 - libc resolved beforehand; see isolation.py
-            )
+            if start_method == "zygote":
+                self.popen = None
+                serve = {"module": f"{plan.child_workdir}/{MODULE_FILE}", "device": device}
+                serve |= {"threads": limits.torch_threads, "audit": plan.level == "none"}
+                message = {"plan": dataclasses.asdict(plan), "serve": serve, "env": env}
+                self.pid = fork_server().spawn(message, (request_r, reply_w, log_w))
+            else:
+                self.popen = self._exec(plan, limits, device, env, request_r, reply_w, log_w)
+                self.pid = self.popen.pid
         except BaseException:
             for fd in (request_r, self.request_w, self.reply_r, reply_w, log_r, log_w):
                 os.close(fd)
@@ -207,26 +220,52 @@ class ChildProcess:
         os.set_blocking(self.reply_r, False)
         self.log = CapturedLog(log_r, limits.log_bytes)
 
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
+    @staticmethod
+    def _exec(
+        plan: IsolationPlan, limits: SandboxLimits, device: str, env: dict, request_r: int, reply_w: int, log_w: int
+    ) -> subprocess.Popen:
+        workdir = plan.child_workdir
+        command = [sys.executable, "-I", f"{workdir}/{HARNESS_FILE}", f"--module={workdir}/{MODULE_FILE}"]
+        command += [f"--request-fd={request_r}", f"--reply-fd={reply_w}", f"--device={device}"]
+        command += [f"--threads={limits.torch_threads}"] + (["--audit"] if plan.level == "none" else [])
+        return subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log_w,
+            stderr=log_w,
+            pass_fds=(request_r, reply_w),
+            cwd=plan.workdir,
+            env=env,
+            start_new_session=True,
+            preexec_fn=plan.apply,  # noqa: PLW1509 - libc resolved beforehand; see isolation.py
+        )
 
     def status(self, wait: float = 0.0) -> int | None:
         """Exit status (minus the signal number when killed), or None while it runs."""
-        try:
-            return self.popen.wait(wait) if wait else self.popen.poll()
-        except subprocess.TimeoutExpired:
-            return None
+        if self._status is None:
+            if self.popen is not None:
+                try:
+                    self._status = self.popen.wait(wait) if wait else self.popen.poll()
+                except subprocess.TimeoutExpired:
+                    return None
+            else:
+                self._status = fork_server().exit_status(self.pid, wait)
+        return self._status
 
     def kill(self, cgroup: SandboxCgroup | None) -> None:
         """Kill the child and everything it started: group, cgroup, then every process of the uid."""
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.popen.pid, signal.SIGKILL)
+            os.killpg(self.pid, signal.SIGKILL)
         if cgroup is not None:
             cgroup.kill()
         killed = kill_uid(self.uid) if self.uid is not None else []
-        self.popen.wait()
-        _reap(killed)
+        if self.popen is not None:
+            self.popen.wait()
+            _reap(killed)
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)  # level "none": no uid or cgroup to sweep
+            self.status(wait=5.0)
         for fd in (self.request_w, self.reply_r):
             with contextlib.suppress(OSError):
                 os.close(fd)

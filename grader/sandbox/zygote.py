@@ -17,7 +17,6 @@ isolation applied (``IsolationPlan.apply``), environment replaced, then ``harnes
 """
 
 import contextlib
-import contextlib
 import json
 import os
 import select

@@ -1,0 +1,130 @@
+"""Q7's yardstick: the reference ViT trained with the grader's recipe on the same device, cached.
+
+The reference is graded like a student: ``reference.bundle.bundle_submission()`` runs in a sandbox and
+the same ``train_predict`` op trains it on the same data; the parent scores its predictions. The
+accuracy is cached as JSON in ``<cache_dir>/baseline/`` under a key made of everything that can
+change it: device, data profile, recipe, torch and timm versions, grader version, the harness's
+training code and the reference's source.
+"""
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import timm
+import torch
+from pydantic import BaseModel, Field
+
+import grader
+from grader.sandbox import Sandbox
+from grader.settings import GraderSettings
+from reference.bundle import bundle_submission
+from reference.mnist import MnistSplit, load_split
+
+log = logging.getLogger(__name__)
+HARNESS = Path(__file__).parent / "sandbox" / "harness.py"
+
+
+class AccuracyRecipe(BaseModel):
+    """How the grader trains every ViT for Q7: the model's kwargs, the data used and the optimiser."""
+
+    model: dict = Field(description="ViT keyword arguments")
+    train_size: int | None = Field(description="first N training digits used (None: all)")
+    epochs: int = Field(ge=1, description="passes over the training digits")
+    batch_size: int = Field(ge=1, description="samples per AdamW step")
+    lr: float = Field(gt=0, description="peak learning rate (linear warmup, then cosine decay)")
+    weight_decay: float = Field(ge=0, description="AdamW weight decay")
+    warmup_fraction: float = Field(ge=0, le=1, description="share of the steps spent warming up")
+    seed: int = Field(description="seeds the model's init and the batch order in the child")
+    threads: int = Field(ge=1, description="torch CPU threads in the child")
+
+    def wire(self) -> dict:
+        """The ``recipe`` argument of the ``train_predict`` op."""
+        return self.model_dump(exclude={"model", "train_size"})
+
+
+class Baseline(BaseModel):
+    """One cached reference accuracy and what it was computed under."""
+
+    accuracy: float = Field(description="the reference's test accuracy, in [0, 1]")
+    seconds: float = Field(description="wall time of the reference's training and prediction in the child")
+    key: dict = Field(description="everything the accuracy depends on")
+
+
+def training_data(profile: str, recipe: AccuracyRecipe, data_dir: Path) -> tuple[MnistSplit, MnistSplit]:
+    """The profile's train split (first ``train_size`` digits) and test split."""
+    train = load_split(profile, train=True, data_dir=data_dir)
+    test = load_split(profile, train=False, data_dir=data_dir)
+    if recipe.train_size is not None:
+        train = MnistSplit(images=train.images[: recipe.train_size], labels=train.labels[: recipe.train_size])
+    return train, test
+
+
+def train_predict(box: Sandbox, recipe: AccuracyRecipe, train: MnistSplit, test: MnistSplit, timeout: float):
+    """Ask the child to train its ViT and predict the test images; the test labels stay here."""
+    tensors = {"train_images": train.images, "train_labels": train.labels, "test_images": test.images}
+    args = {"kwargs": recipe.model, "recipe": recipe.wire()}
+    return box.request("train_predict", args, tensors=tensors, timeout=timeout)
+
+
+def accuracy_of(predictions: object, labels: torch.Tensor) -> float:
+    """Share of correct predictions; the parent checks the child's tensor before using it."""
+    if type(predictions) is not torch.Tensor:
+        raise TypeError(f"predictions: expected a torch.Tensor, got {type(predictions).__name__}")
+    if predictions.dtype != torch.int64 or tuple(predictions.shape) != tuple(labels.shape):
+        raise ValueError(
+            f"predictions: expected int64 of shape {tuple(labels.shape)}, "
+            f"got {predictions.dtype} of shape {tuple(predictions.shape)}"
+        )
+    return float((predictions == labels).double().mean())
+
+
+def cache_key(device: str, profile: str, recipe: AccuracyRecipe) -> dict:
+    """Everything the reference accuracy depends on."""
+    return {
+        "device": device,
+        "data_profile": profile,
+        "recipe": recipe.model_dump(),
+        "torch": torch.__version__,
+        "timm": timm.__version__,
+        "grader": grader.__version__,
+        "harness_sha256": hashlib.sha256(HARNESS.read_bytes()).hexdigest(),
+        "reference_sha256": hashlib.sha256(bundle_submission().encode()).hexdigest(),
+    }
+
+
+def reference_accuracy(device: str, profile: str, recipe: AccuracyRecipe, settings: GraderSettings) -> Baseline:
+    """The cached reference accuracy for (device, profile, recipe, versions), computed on a miss."""
+    key = cache_key(device, profile, recipe)
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32]
+    path = Path(settings.cache_dir) / "baseline" / f"{digest}.json"
+    if path.is_file():
+        try:
+            return Baseline.model_validate_json(path.read_text())
+        except ValueError:
+            log.warning("ignoring unreadable baseline cache %s", path)
+    baseline = compute_baseline(device, profile, recipe, settings, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(dir=path.parent, suffix=".partial")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(baseline.model_dump_json(indent=2))
+    os.replace(partial, path)
+    return baseline
+
+
+def compute_baseline(device: str, profile: str, recipe: AccuracyRecipe, settings: GraderSettings, key: dict):
+    """Train the reference in a sandbox exactly as a student's ViT is trained, and score it here."""
+    train, test = training_data(profile, recipe, settings.data_dir)
+    timeout = settings.accuracy_timeout_s if profile == "bundled" else settings.accuracy_timeout_full_s
+    began = time.perf_counter()
+    with Sandbox(bundle_submission(), device=device, limits=settings.limits, seed=recipe.seed) as box:
+        if box.import_error:
+            raise RuntimeError(f"the reference bundle failed to import in the sandbox: {box.import_error}")
+        reply = train_predict(box, recipe, train, test, timeout)
+    accuracy = accuracy_of(reply.tensors.get("predictions"), test.labels)
+    log.info("reference accuracy %.4f on %s/%s in %.1fs", accuracy, device, profile, time.perf_counter() - began)
+    return Baseline(accuracy=accuracy, seconds=round(time.perf_counter() - began, 3), key=key)

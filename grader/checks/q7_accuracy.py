@@ -1,0 +1,97 @@
+"""Q7: the student's ViT, trained by the grader's fixed recipe, classifies MNIST about as well as the reference.
+
+The parent sends the training digits with their labels and the test images only; the test labels never
+leave the parent. Score: full credit at ``accuracy >= reference - MARGIN``, linear partial credit down
+to the profile's absolute ``FLOOR``, nothing below it. The reference is trained the same way on the
+same device (``grader.baseline``, cached).
+"""
+
+from grader.baseline import AccuracyRecipe, accuracy_of, reference_accuracy, train_predict, training_data
+from grader.checks.context import CheckContext
+from grader.checks.points import points_for
+from grader.checks.registry import CheckFailed, Outcome, check
+from grader.settings import GraderSettings
+
+MARGIN = 0.02  # full credit within 2 points of accuracy of the reference
+FLOOR = {"bundled": 0.50, "full": 0.90}  # absolute accuracy below which Q7 earns nothing
+HINT = (
+    "Check the ViT end to end: [CLS] at index 0, positional embedding added, the head reading the normed [CLS] "
+    "token, and that every parameter is registered (nn.Parameter / nn.Module attributes) so the optimiser trains it."
+)
+
+
+def recipe_for(profile: str, seed: int) -> AccuracyRecipe:
+    """The grader's fixed recipe: the default ViT, AdamW with warmup and cosine decay.
+
+    ``bundled``: 2 epochs over the 4,000 bundled training digits (about 10-20 s on a 2-core CPU);
+    ``full``: 2 epochs over the 60,000 digits (meant for a GPU).
+    """
+    if profile == "bundled":
+        return AccuracyRecipe(
+            model={},
+            train_size=4000,
+            epochs=2,
+            batch_size=128,
+            lr=3e-3,
+            weight_decay=0.05,
+            warmup_fraction=0.1,
+            seed=seed,
+            threads=2,
+        )
+    return AccuracyRecipe(
+        model={},
+        train_size=None,
+        epochs=2,
+        batch_size=256,
+        lr=2e-3,
+        weight_decay=0.05,
+        warmup_fraction=0.05,
+        seed=seed,
+        threads=2,
+    )
+
+
+def credit(accuracy: float, reference: float, floor: float) -> float:
+    """1 at ``reference - MARGIN`` or above, linear down to 0 at ``floor``, 0 below."""
+    full = max(reference - MARGIN, floor + 0.01)  # a weak reference never puts full credit under the floor
+    if accuracy >= full:
+        return 1.0
+    if accuracy < floor:
+        return 0.0
+    return (accuracy - floor) / (full - floor)
+
+
+@check("q7.accuracy", question="Q7", category="accuracy", points=points_for("q7.accuracy"))
+def accuracy(ctx: CheckContext) -> Outcome:
+    """Trained with the grader's recipe, the ViT reaches the reference's test accuracy (minus a margin)."""
+    settings = getattr(ctx, "settings", None) or GraderSettings()
+    profile = ctx.data_profile
+    recipe = recipe_for(profile, ctx.seed)
+    train, test = training_data(profile, recipe, settings.data_dir)
+    timeout = settings.accuracy_timeout_s if profile == "bundled" else settings.accuracy_timeout_full_s
+    reply = train_predict(ctx.sandbox, recipe, train, test, timeout)
+    try:
+        got = accuracy_of(reply.tensors.get("predictions"), test.labels)
+    except (TypeError, ValueError) as error:
+        raise CheckFailed(f"the predictions of your ViT are unusable: {error}", hint=HINT) from None
+    baseline = reference_accuracy(ctx.device, profile, recipe, settings)
+    floor = FLOOR[profile]
+    fraction = credit(got, baseline.accuracy, floor)
+    details = {
+        "accuracy": round(got, 6),
+        "reference_accuracy": round(baseline.accuracy, 6),
+        "margin": MARGIN,
+        "floor": floor,
+        "test_size": len(test),
+        "train_size": len(train),
+        "train_seconds": reply.values.get("seconds"),
+        "final_loss": reply.values.get("final_loss"),
+        "recipe": recipe.model_dump(),
+    }
+    message = (
+        f"test accuracy {got:.2%} on {len(test)} {profile} MNIST digits; reference {baseline.accuracy:.2%} "
+        f"trained the same way (full credit from {baseline.accuracy - MARGIN:.2%}, none below {floor:.0%})"
+    )
+    if fraction <= 0.0:
+        raise CheckFailed(message, hint=HINT, details=details)
+    return Outcome(fraction=fraction, message=message, hint="" if fraction >= 1.0 else HINT, details=details)

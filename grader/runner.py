@@ -1,0 +1,336 @@
+"""Run the registered checks on one submission: one sandbox, one context per check, one report.
+
+The runner owns the mapping from what a check did to what the report says (issue 3 item 3):
+``None`` is full credit, ``Outcome`` partial credit, ``CheckFailed`` zero with a message,
+``Skip`` skipped, ``StudentError`` failed ("not implemented yet") or error (the student's code
+raised), ``SandboxTimeout`` / ``SandboxCrashed`` error, and anything else a grader fault:
+the check is ``error`` and the whole report ``succeeded=False`` (PrairieLearn's last-resort handler).
+"""
+
+import fnmatch
+import logging
+import platform
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import timm
+import torch
+
+import grader
+from grader import checks as _checks  # noqa: F401 - importing the package registers every check
+from grader.checks.context import CheckContext
+from grader.checks.points import POINTS
+from grader.checks.registry import REGISTRY, CheckFailed, CheckSpec, Outcome, Skip
+from grader.intake.models import Submission
+from grader.report import CheckCategory, CheckResult, CheckStatus, Environment, QuestionScore, Report
+from grader.sandbox.errors import SandboxCrashed, SandboxTimeout, StudentError
+from grader.settings import GraderSettings
+from grader.suite import suite_sha256
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[str, int, int, str], None]
+QUESTION_ORDER = ("Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7", "Q8", "written")
+SHORT_TRACEBACK_LINES = 12
+# StudentError kinds that mean "the submission is wrong" rather than "the submission crashed".
+FAILED_KINDS = {"state_dict", "missing_name", "bad_output"}
+
+
+@dataclass
+class GradingContext(CheckContext):
+    """A ``CheckContext`` that also carries the grader's settings (data dir, time budgets)."""
+
+    settings: GraderSettings | None = None
+
+
+class GraderFault(Exception):
+    """The grader itself could not run (bad device, sandbox could not start for a reason not the student's)."""
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``; ``cuda`` without a GPU is a grader fault."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise GraderFault("--device cuda was asked for, but torch sees no CUDA device on the grading machine.")
+    if device not in ("cpu", "cuda"):
+        raise GraderFault(f"Unknown device {device!r}; expected cpu, cuda or auto.")
+    return device
+
+
+def _order_key(spec: CheckSpec) -> tuple[int, int, str]:
+    question = QUESTION_ORDER.index(spec.question) if spec.question in QUESTION_ORDER else len(QUESTION_ORDER)
+    position = list(POINTS).index(spec.id) if spec.id in POINTS else len(POINTS)
+    return question, position, spec.id
+
+
+def select_checks(select: Iterable[str] | None = None, registry: dict[str, CheckSpec] | None = None) -> list[CheckSpec]:
+    """The registered checks in question order, keeping those whose id matches any ``select`` glob."""
+    specs = sorted((registry if registry is not None else REGISTRY).values(), key=_order_key)
+    patterns = list(select or [])
+    if patterns:
+        specs = [spec for spec in specs if any(fnmatch.fnmatchcase(spec.id, pattern) for pattern in patterns)]
+    return specs
+
+
+def build_environment(device: str, seed: int, data_profile: str, specs: list[CheckSpec], isolation: list[str]):
+    """Where and how the grade is computed."""
+    return Environment(
+        grader_version=grader.__version__,
+        python=platform.python_version(),
+        torch=torch.__version__,
+        timm=timm.__version__,
+        device=device,
+        seed=seed,
+        data_profile=data_profile,
+        suite_sha256=suite_sha256(specs),
+        isolation=isolation,
+    )
+
+
+def submission_notes(submission: Submission) -> dict[str, Any]:
+    """Intake's notes for the report: files and hashes, dropped notebook lines, answers found, warnings."""
+    notes = submission.model_dump(mode="json", exclude={"module_source", "answers"})
+    notes["has_module"] = submission.module_source is not None
+    notes["answers_found"] = list(submission.answers)
+    return notes
+
+
+def truncate(text: str, limit: int) -> str:
+    """Keep the first ``limit`` bytes' worth of characters and say how much was cut."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n... [{len(text) - limit} more characters truncated]"
+
+
+def short_traceback(text: str) -> str:
+    """The last lines of a student traceback: enough to find the line, short enough to read."""
+    lines = [line for line in (text or "").strip().splitlines() if line.strip()]
+    if len(lines) > SHORT_TRACEBACK_LINES:
+        lines = ["...", *lines[-SHORT_TRACEBACK_LINES:]]
+    return "\n".join(lines)
+
+
+def result_of(spec: CheckSpec, status: CheckStatus, fraction: float = 0.0, **fields: Any) -> CheckResult:
+    """A ``CheckResult`` for ``spec``; a skipped check is worth nothing either way (max_score 0)."""
+    fraction = min(1.0, max(0.0, fraction))
+    max_score = 0.0 if status is CheckStatus.skipped else float(spec.points)
+    return CheckResult(
+        id=spec.id,
+        question=spec.question,
+        category=spec.category,
+        status=status,
+        score=round(fraction * max_score, 6),
+        max_score=max_score,
+        hidden=spec.hidden,
+        **fields,
+    )
+
+
+def run_check(spec: CheckSpec, ctx: CheckContext) -> tuple[CheckResult, bool]:
+    """Run one check and classify what happened; the bool is False when the grader itself failed."""
+    try:
+        outcome = spec.func(ctx)
+    except CheckFailed as failure:
+        return result_of(
+            spec, CheckStatus.failed, message=failure.message, hint=failure.hint, details=failure.details
+        ), True
+    except Skip as skip:
+        return result_of(spec, CheckStatus.skipped, message=str(skip) or "skipped"), True
+    except StudentError as error:
+        return student_error_result(spec, error), True
+    except SandboxTimeout as error:
+        message = f"your code took longer than {error.seconds:g}s and was stopped ({error.message})"
+        return result_of(
+            spec,
+            CheckStatus.error,
+            message=message,
+            hint="Look for an infinite loop or a very slow operation in the code this check runs.",
+        ), True
+    except SandboxCrashed as error:
+        message = f"your process died: {error}"
+        hint = "It exited, was killed by a signal, or ran out of memory; sys.exit()/os._exit() count as a crash."
+        return result_of(spec, CheckStatus.error, message=message, hint=hint), True
+    except Exception as error:  # noqa: BLE001 - the last-resort handler: a grader bug, reported honestly
+        log.exception("grader fault in check %s", spec.id)
+        message = f"The grader failed on this check ({type(error).__name__}); this is not your fault."
+        return result_of(spec, CheckStatus.error, message=message, staff_traceback=traceback.format_exc()), False
+    if outcome is None:
+        return result_of(spec, CheckStatus.passed, 1.0), True
+    if not isinstance(outcome, Outcome):
+        raise TypeError(f"Check {spec.id} returned {type(outcome).__name__}; expected None or Outcome.")
+    status = CheckStatus.passed if outcome.fraction >= 1.0 - 1e-9 else CheckStatus.failed
+    return result_of(
+        spec, status, outcome.fraction, message=outcome.message, hint=outcome.hint, details=dict(outcome.details)
+    ), True
+
+
+def student_error_result(spec: CheckSpec, error: StudentError) -> CheckResult:
+    """``not_implemented`` and wrong-shape answers are failures; an exception in the student's code is an error."""
+    if error.kind == "not_implemented":
+        return result_of(
+            spec,
+            CheckStatus.failed,
+            message=f"not implemented yet: {error.message}",
+            hint="Replace the `raise NotImplementedError` with your implementation.",
+        )
+    short = short_traceback(error.traceback)
+    message = error.message if not short else f"{error.message}\n{short}"
+    if error.kind in FAILED_KINDS:
+        hints = {
+            "state_dict": "Use the attribute names and shapes of the student API (docs: Student API contract).",
+            "missing_name": "Define every name of the student API at the top level of your module.",
+            "bad_output": "Return a plain torch.Tensor of the documented shape.",
+        }
+        return result_of(
+            spec, CheckStatus.failed, message=message, hint=hints[error.kind], staff_traceback=error.traceback or None
+        )
+    return result_of(
+        spec,
+        CheckStatus.error,
+        message=f"your code raised {message}",
+        hint="Run this part of your module on a small input to reproduce the error.",
+        staff_traceback=error.traceback or None,
+    )
+
+
+def unavailable_result(spec: CheckSpec, message: str, hint: str) -> CheckResult:
+    """A module check that cannot run because there is no importable module: a failure, not an error."""
+    return result_of(spec, CheckStatus.failed, message=message, hint=hint)
+
+
+def totals(results: list[CheckResult]) -> list[QuestionScore]:
+    """Per-question sums in question order."""
+    sums: dict[str, list[float]] = {}
+    for result in results:
+        entry = sums.setdefault(result.question, [0.0, 0.0])
+        entry[0] += result.score
+        entry[1] += result.max_score
+    order = sorted(sums, key=lambda q: QUESTION_ORDER.index(q) if q in QUESTION_ORDER else len(QUESTION_ORDER))
+    return [QuestionScore(id=q, score=round(sums[q][0], 6), max_score=round(sums[q][1], 6)) for q in order]
+
+
+def _describe_import_error(error: Any) -> str:
+    """The sandbox's import error (a string or an exception) as one student-readable text."""
+    if error is None:
+        return ""
+    message = getattr(error, "message", None) or str(error)
+    trace = short_traceback(getattr(error, "traceback", "") or "")
+    return f"{message}\n{trace}" if trace else message
+
+
+def start_sandbox(submission: Submission, device: str, seed: int, settings: GraderSettings, budget_s: float):
+    """Start the submission's one sandbox; returns ``(sandbox or None, why the module checks cannot run)``.
+
+    A missing module, an import that fails (``sys.exit`` at import included), or a child that hangs or
+    dies while importing make every module check fail with that reason; the written checks still run.
+    """
+    from grader.sandbox import Sandbox  # imported late: the written-only path never needs it
+
+    if submission.module_source is None:
+        return None, (
+            "no Python module was found in the submission, so the code checks could not run",
+            "Submit your vit.py (or the notebook) together with answers.md.",
+        )
+    limits = settings.limits.model_copy(update={"total_timeout_s": min(settings.limits.total_timeout_s, budget_s)})
+    hint = "Run `python vit.py` (or restart your notebook and run all cells) and fix the first error."
+    box = Sandbox(submission.module_source, device=device, limits=limits, seed=seed)
+    try:
+        box.__enter__()
+    except StudentError as error:
+        return None, (f"your module failed to import: {_describe_import_error(error)}", hint)
+    except SandboxTimeout as error:
+        return None, (f"importing your module took longer than {error.seconds:g}s and was stopped", hint)
+    except SandboxCrashed as error:
+        return None, (f"your process died while importing your module: {error}", hint)
+    except BaseException:
+        box.close()
+        raise
+    if getattr(box, "import_error", None):
+        return box, (f"your module failed to import: {_describe_import_error(box.import_error)}", hint)
+    return box, None
+
+
+def grade_submission(
+    submission: Submission,
+    *,
+    device: str = "auto",
+    data_profile: str = "bundled",
+    seed: int = 0,
+    select: Iterable[str] | None = None,
+    progress: ProgressCallback | None = None,
+    settings: GraderSettings | None = None,
+) -> Report:
+    """Grade one intake'd submission; grader faults inside checks give ``succeeded=False``, never raise.
+
+    Raises ``GraderFault`` only when grading cannot start at all (an unusable device).
+    """
+    settings = settings or GraderSettings()
+    start = time.perf_counter()
+    used_device = resolve_device(device)
+    specs = select_checks(select)
+    deadline = start + settings.submission_budget_s
+    box, unavailable = None, None
+    if any(spec.category is not CheckCategory.written for spec in specs):
+        box, unavailable = start_sandbox(submission, used_device, seed, settings, settings.submission_budget_s)
+    results: list[CheckResult] = []
+    faults: list[str] = []
+    try:
+        for index, spec in enumerate(specs):
+            if progress is not None:
+                progress(spec.id, index, len(specs), "running")
+            began = time.perf_counter()
+            if began > deadline:
+                result = result_of(
+                    spec,
+                    CheckStatus.error,
+                    message=f"not run: grading this submission used up its {settings.submission_budget_s:g}s budget",
+                    hint="Something in your code is very slow; the earlier checks' times show where.",
+                )
+            elif spec.category is not CheckCategory.written and unavailable is not None:
+                result = unavailable_result(spec, *unavailable)
+            else:
+                ctx = GradingContext(
+                    sandbox=box,
+                    submission=submission,
+                    device=used_device,
+                    seed=seed,
+                    data_profile=data_profile,
+                    cache_dir=settings.cache_dir,
+                    check_id=spec.id,
+                    settings=settings,
+                )
+                result, ok = run_check(spec, ctx)
+                if not ok:
+                    faults.append(spec.id)
+            result.duration_s = round(time.perf_counter() - began, 3)
+            results.append(result)
+            if progress is not None:
+                progress(spec.id, index + 1, len(specs), result.status.value)
+        isolation = [str(item) for item in (getattr(box, "isolation", None) or [])]
+        log_text = str(getattr(box, "log", "") or "") if box is not None else ""
+    finally:
+        if box is not None:
+            box.__exit__(None, None, None)
+    succeeded = not faults
+    message = ""
+    if faults:
+        message = f"The grader failed on {', '.join(faults)}; the score is not a grade. Staff have the traceback."
+    elif unavailable is not None:
+        message = unavailable[0]
+    return Report(
+        score=round(sum(r.score for r in results), 6),
+        max_score=round(sum(r.max_score for r in results), 6),
+        gradable=True,
+        succeeded=succeeded,
+        duration_s=round(time.perf_counter() - start, 3),
+        questions=totals(results),
+        checks=results,
+        environment=build_environment(used_device, seed, data_profile, specs, isolation),
+        submission=submission_notes(submission),
+        message=message,
+        log=truncate(log_text, settings.log_bytes),
+    )

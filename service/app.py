@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 async def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
-    log.error("database unavailable: %s", error.__class__.__name__, extra={"status": 503})
+    log.error("database unavailable: %s: %s", error.__class__.__name__, str(error)[:300], extra={"status": 503})
     return JSONResponse(
         {"detail": "The database is unavailable or busy; nothing was lost. Try again in a few seconds."},
         status_code=503,

@@ -5,11 +5,13 @@ directory, as the ``postgres`` user when run as root); its params are skipped, w
 the binaries are missing.
 """
 
+import contextlib
 import glob
 import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -73,8 +75,8 @@ class PostgresServer:
             log = (self.data_dir / "log").read_text() if (self.data_dir / "log").exists() else ""
             raise RuntimeError(f"pg_ctl start failed: {result.stderr[-1000:]} {log[-2000:]}")
 
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data_dir / "db"), "-m", "immediate", "-w", "stop")
+    def stop(self, mode: str = "fast") -> None:
+        self._run("pg_ctl", "-D", str(self.data_dir / "db"), "-m", mode, "-w", "stop")
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
@@ -105,7 +107,7 @@ def start_postgres() -> PostgresServer:
 def postgres_server() -> Iterator[PostgresServer]:
     server = start_postgres()
     yield server
-    server.stop()
+    server.stop("immediate")
     shutil.rmtree(server.data_dir, ignore_errors=True)
 
 
@@ -171,3 +173,75 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):  # noqa: 
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+class LiveService:
+    """uvicorn and workers as real processes (each in its own process group) on a free loopback port."""
+
+    def __init__(self, var_dir: Path, **env: str):
+        self.var_dir = var_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "VITGRADE_VAR_DIR": str(var_dir),
+            "VITGRADE_LEASE_S": "10",
+            "VITGRADE_HEARTBEAT_S": "1",
+            "VITGRADE_POLL_S": "0.2",
+            "VITGRADE_RATE_LIMIT_COUNT": "1000",
+            **env,
+        }
+        self.api: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []
+        self.logs = var_dir / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+
+    def _spawn(self, name: str, *args: str) -> subprocess.Popen:
+        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
+        return subprocess.Popen(
+            [sys.executable, *args], env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+    def start_api(self, timeout: float = 60) -> None:
+        self.api = self._spawn(
+            "api", "-m", "uvicorn", "service.app:app", "--host", "127.0.0.1", "--port", str(self.port),
+            "--no-access-log", "--timeout-keep-alive", "5",
+        )  # fmt: skip
+        import httpx
+
+        def healthy() -> bool:
+            try:
+                return httpx.get(self.url + "/healthz", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(healthy, timeout=timeout, interval=0.2)
+
+    def start_worker(self) -> subprocess.Popen:
+        worker = self._spawn(f"worker{len(self.workers)}", "-m", "service.worker")
+        self.workers.append(worker)
+        return worker
+
+    @staticmethod
+    def kill(process: subprocess.Popen | None, sig: int = 9) -> None:
+        """``kill -9`` the process, then its group (the grader's sandbox children)."""
+        if process is None or process.poll() is not None:
+            return
+        os.kill(process.pid, sig)
+        process.wait(30)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, 9)
+
+    def stop(self) -> None:
+        for process in [*self.workers, self.api]:
+            self.kill(process)
+
+    def log_tail(self) -> str:
+        return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(self.logs.glob("*.log")))
+
+
+@pytest.fixture
+def live_service(tmp_path: Path) -> Iterator[LiveService]:
+    service = LiveService(tmp_path / "var")
+    yield service
+    service.stop()

@@ -40,6 +40,8 @@ def test_real_grader_grades_the_reference(
 ) -> None:
     """The real worker logic and the real grader, on one quick check (the e2e test grades fully)."""
     pytest.importorskip("grader.api")
+    if not database.sqlite:
+        pytest.skip("real grading runs once in the default suite (on SQLite); the queue is tested on both")
     settings = settings.model_copy(update={"select": "q1.shape"})
     sid = submit(client, tokens.alice, reference_submission[0])
     assert Worker(settings, database).run_once() is True

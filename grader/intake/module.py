@@ -56,6 +56,8 @@ def parse_source(source: str, where: str) -> ast.Module:
 
 def syntax_error_message(error: SyntaxError, where: str) -> str:
     """'vit.py has a syntax error on line 3, column 9: invalid syntax', then the line and a caret."""
+    if error.lineno is None:
+        return f"{where} cannot be parsed as Python: {error.msg}."
     message = f"{where} has a syntax error on line {error.lineno}, column {error.offset}: {error.msg}."
     if error.text:
         text = error.text.rstrip("\n")
@@ -137,7 +139,7 @@ class CellFilter:
         where = f"{self.notebook_name}, cell {index}"
         try:
             return ast.parse(source), source.splitlines()
-        except SyntaxError:
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             pass  # IPython syntax (magics, shell lines, help) is turned into `pass` below, then parsed again.
         lines = source.splitlines()
         for number, line in enumerate(lines, start=1):

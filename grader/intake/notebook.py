@@ -59,6 +59,8 @@ def _load_json(name: str, text: str) -> dict:
             f"{name} is not a valid notebook: its JSON is broken on line {error.lineno}, column {error.colno} "
             f"({error.msg}). {hint}"
         ) from None
+    except RecursionError:
+        raise IntakeError(f"{name} is not a valid notebook: its JSON is nested too deeply.") from None
     if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
         raise IntakeError(f"{name} is JSON but not a Jupyter notebook (it has no 'cells').")
     version = data.get("nbformat")
@@ -76,7 +78,7 @@ def looks_like_notebook(text: str) -> bool:
         return False
     try:
         data = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return False
     return isinstance(data, dict) and "nbformat" in data and ("cells" in data or "worksheets" in data)
 
@@ -103,6 +105,8 @@ def _validated_cells(name: str, data: dict) -> list[dict]:
         warnings.simplefilter("ignore")  # nbformat warns about missing cell ids; they do not matter here.
         try:
             nbformat.validate(nbformat.from_dict(data))
+        except RecursionError:
+            raise IntakeError(f"{name} is not a valid notebook: its metadata is nested too deeply.") from None
         except NotebookValidationError as error:
             where = "/".join(str(part) for part in error.absolute_path) or "top level"
             raise IntakeError(

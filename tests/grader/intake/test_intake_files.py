@@ -203,3 +203,19 @@ def test_report_notes_are_plain_json_without_the_code(write_file):
     assert json.loads(json.dumps(notes)) == notes
     assert notes["answers_found"] == ["Q3"] and notes["module_file"] == "vit.py"
     assert notes["files"][0]["kind"] == "py" and "import torch" not in json.dumps(notes)
+
+
+def test_deeply_nested_json_is_an_intake_error(write_file):
+    message = intake_error([write_file("vit_lab.ipynb", "[" * 100_000 + "]" * 100_000)])
+    assert "nested too deeply" in message
+
+
+def test_deeply_nested_metadata_is_an_intake_error_or_valid(write_file):
+    metadata: dict = {}
+    for _ in range(900):
+        metadata = {"x": metadata}
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": metadata, "cells": []}
+    try:
+        load_submission([write_file("vit_lab.ipynb", json.dumps(notebook))])
+    except IntakeError as error:  # either way, never a grader fault
+        assert "nested too deeply" in error.message or "Nothing to grade" in error.message

@@ -173,3 +173,14 @@ def test_statements_sharing_a_line_with_non_ascii_text(write_notebook):
     assert 'GREETING = "héllo"\n' in submission.module_source
     assert 'class Net:\n    name = "ñet"\n' in submission.module_source
     assert [item.text for item in submission.dropped] == ['print("é"); GREETING = "héllo"  # ü']
+
+
+def test_nul_character_in_a_cell_is_an_intake_error(write_notebook):
+    from grader.intake import IntakeError
+
+    try:
+        load_submission([write_notebook([("code", "X = 1\x00")])])
+    except IntakeError as error:
+        assert "vit_lab.ipynb, cell 0 cannot be parsed as Python" in error.message
+    else:
+        raise AssertionError("a NUL character in a cell must be an IntakeError")

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The vitgrade image's one entrypoint.
+#
+#   serve   [uvicorn options]           the API and the student page on $VITGRADE_PORT (default 8000)
+#   worker  [python -m service.worker options]   grade queued submissions
+#   grade   SUBMISSION... [grader options]      python -m grader; a directory stands for its files (below)
+#   roster  add|import|instructor|list ...      python -m service.roster (tokens)
+#   migrate [revision]                   python -m service.migrate
+#   mnist   fetch [--from DIR]           python -m reference.mnist (writes into $VITGRADE_DATA_DIR)
+#   health  serve|worker                 the container healthcheck
+#   shell | bash | sh | python ...       anything else runs as given
+#
+# A directory given to `grade` is replaced by the files the grader should read from it: vit.py (else
+# the only notebook at its top level) and answers.md when present; when it holds none of those, every
+# top-level .py, .ipynb, .md and .zip file. Name files explicitly to choose others. Without
+# --data-profile, `grade` uses the MNIST the image was built with ($VITGRADE_DATA_PROFILE).
+set -euo pipefail
+# Files the API (user vitgrade) and the worker (root, group vitgrade) share must stay group-writable.
+umask 0002
+
+# Records what this container runs, for `health` (the HEALTHCHECK has no other way to know).
+role_file="${TMPDIR:-/tmp}/vitgrade-role"
+
+expand_dir() {
+    local dir="${1%/}" found=() name
+    if [ -f "$dir/vit.py" ]; then
+        found+=("$dir/vit.py")
+    else
+        local notebooks=()
+        for name in "$dir"/*.ipynb; do [ -f "$name" ] && notebooks+=("$name"); done
+        [ "${#notebooks[@]}" -eq 1 ] && found+=("${notebooks[0]}")
+    fi
+    [ -f "$dir/answers.md" ] && found+=("$dir/answers.md")
+    if [ "${#found[@]}" -eq 0 ]; then
+        for name in "$dir"/*.py "$dir"/*.ipynb "$dir"/*.md "$dir"/*.zip; do
+            [ -f "$name" ] && found+=("$name")
+        done
+    fi
+    if [ "${#found[@]}" -eq 0 ]; then
+        echo "vitgrade: $dir holds no .py, .ipynb, .md or .zip file to grade" >&2
+        exit 1
+    fi
+    echo "vitgrade: grading ${found[*]}" >&2
+    printf '%s\0' "${found[@]}"
+}
+
+grade() {
+    local args=() arg expanded
+    local takes_value='^--(output|format|select|device|data-profile|seed|fail-under)$'
+    local previous=""
+    for arg in "$@"; do
+        if [ -d "$arg" ] && [[ ! "$previous" =~ $takes_value ]]; then
+            mapfile -d '' expanded < <(expand_dir "$arg") || exit 1
+            [ "${#expanded[@]}" -gt 0 ] || exit 1
+            args+=("${expanded[@]}")
+        else
+            args+=("$arg")
+        fi
+        previous="$arg"
+    done
+    # The image's MNIST (full or bundled) is the default profile; --data-profile overrides it.
+    if [[ " ${args[*]} " != *" --data-profile"* ]] && [ -n "${VITGRADE_DATA_PROFILE:-}" ]; then
+        args+=(--data-profile "$VITGRADE_DATA_PROFILE")
+    fi
+    exec python -m grader "${args[@]}"
+}
+
+command="${1:-serve}"
+[ "$#" -gt 0 ] && shift
+case "$command" in
+serve)
+    echo serve >"$role_file" 2>/dev/null || true
+    exec python -m uvicorn --factory service.app:create_app \
+        --host "${VITGRADE_HOST:-0.0.0.0}" --port "${VITGRADE_PORT:-8000}" \
+        --proxy-headers --forwarded-allow-ips "${VITGRADE_FORWARDED_ALLOW_IPS:-127.0.0.1}" \
+        --timeout-keep-alive 5 --limit-concurrency "${VITGRADE_LIMIT_CONCURRENCY:-200}" \
+        --no-server-header "$@"
+    ;;
+worker)
+    echo worker >"$role_file" 2>/dev/null || true
+    exec python -m service.worker "$@"
+    ;;
+grade) grade "$@" ;;
+roster) exec python -m service.roster "$@" ;;
+migrate) exec python -m service.migrate "$@" ;;
+mnist) exec python -m reference.mnist "$@" ;;
+health) exec python /opt/vitgrade/docker/healthcheck.py "$@" ;;
+shell) exec bash "$@" ;;
+-*) echo "vitgrade: unknown option $command; commands: serve worker grade roster migrate mnist health shell" >&2; exit 2 ;;
+*) exec "$command" "$@" ;;
+esac

@@ -1,0 +1,210 @@
+"""Q6 checks: the sinusoidal encoding and the ViT, [CLS] at index 0 read by the head after the final norm."""
+
+import copy
+
+import torch
+
+from grader.checks import remote
+from grader.checks.compare import Tolerance, difference, fmt_config, mismatch_message, require_shape, state_mismatch
+from grader.checks.context import CheckContext
+from grader.checks.flows import Case, check_equivalence, check_shapes, seeded_reference
+from grader.checks.points import points_for
+from grader.checks.registry import CheckFailed, Outcome, check
+from grader.diagnostics import diagnose_function, hint_from
+from reference.positional_encoding import sinusoidal_positional_encoding
+from reference.vit import ViT
+
+NAME = "ViT"
+PE_NAME = "sinusoidal_positional_encoding"
+PE_TOL = Tolerance(atol=1e-5, rtol=0.0)  # values in [-1, 1]; float32 sin/cos of angles up to ~100 rad
+TOL = Tolerance(atol=1e-4, rtol=1e-3)  # a deep float32 stack: summation order differs between implementations
+
+PE_CONFIGS = [(17, 64), (50, 32), (10, 7), (1, 5), (65, 33)]  # (num_tokens, embed_dim), odd d included
+SMALL = {"embed_dim": 32, "nb_blocks": 2, "num_heads": 4}
+SHAPE_CASES = [
+    Case({}, (2, 1, 28, 28)),
+    Case({**SMALL, "patch_size": 4, "num_heads": 2, "pos_embedding": "sinusoidal"}, (3, 1, 28, 28)),
+    Case(
+        {"img_size": 32, "patch_size": 8, "in_chans": 3, "num_classes": 5, "embed_dim": 48, "nb_blocks": 1,
+         "num_heads": 3, "mlp_ratio": 2.0},
+        (1, 3, 32, 32),
+    ),
+]  # fmt: skip
+EQUIVALENCE_CASES = [
+    Case(dict(SMALL), (3, 1, 28, 28)),
+    Case({**SMALL, "patch_size": 4, "num_heads": 2, "pos_embedding": "sinusoidal"}, (2, 1, 28, 28)),
+]
+EXTRA_CASES = [
+    Case(
+        {"img_size": 32, "patch_size": 8, "in_chans": 3, "num_classes": 7, "embed_dim": 48, "nb_blocks": 3,
+         "num_heads": 6, "mlp_ratio": 2.0, "pos_embedding": "sinusoidal"},
+        (2, 3, 32, 32),
+    ),
+]  # fmt: skip
+PARAMETER_CASES = [
+    {},
+    {"patch_size": 4, "embed_dim": 32, "nb_blocks": 2, "num_heads": 2, "pos_embedding": "sinusoidal"},
+    {"img_size": 32, "patch_size": 8, "in_chans": 3, "num_classes": 5, "embed_dim": 48, "nb_blocks": 3, "num_heads": 6},
+]
+PE_HINT = "PE(k, 2i) = sin(k / 10000^(2i/d)) on even columns, PE(k, 2i+1) = cos(k / 10000^(2i/d)) on odd ones."
+DEFAULT_HINT = (
+    "x = patch_embed(x); x = torch.cat([cls_token.expand(B, -1, -1), x], dim=1) + pos_embed; x = blocks(x); "
+    "return head(norm(x)[:, 0])."
+)
+
+
+def _logits(case: Case) -> tuple[int, int]:
+    return case.input_shape[0], case.kwargs.get("num_classes", 10)
+
+
+@check("q6.sinusoidal", question="Q6", category="equivalence", points=points_for("q6.sinusoidal"))
+def sinusoidal(ctx: CheckContext) -> Outcome:
+    """sinusoidal_positional_encoding(N, d) equals PE(k, 2i) = sin(k / 10000^(2i/d)), PE(k, 2i+1) = cos(...)."""
+    tol = PE_TOL.on(ctx.device)
+    tables, errors = [], {}
+    for n, d in PE_CONFIGS:
+        got = remote.call(ctx, PE_NAME, n, d)
+        require_shape(got, (n, d), f"{PE_NAME}({n}, {d})", {"num_tokens": n, "embed_dim": d})
+        tables.append(got)
+    for (n, d), got in zip(PE_CONFIGS, tables, strict=True):
+        diff = difference(got, sinusoidal_positional_encoding(n, d), tol)
+        errors[f"({n}, {d})"] = diff.max_abs_error
+        if not diff.within:
+            diagnoses = diagnose_function(PE_CONFIGS, tables, sinusoidal_positional_encoding, tol)
+            hint, matched = hint_from(diagnoses, "an encoding", PE_HINT)
+            raise CheckFailed(
+                mismatch_message(f"{PE_NAME}({n}, {d})", diff, tol, {"num_tokens": n, "embed_dim": d}),
+                hint=hint,
+                details={"max_abs_error_per_config": errors, "known_mistakes": matched, **diff.as_details()},
+            )
+    return Outcome(details={"max_abs_error_per_config": errors, "tolerance": str(tol)})
+
+
+@check("q6.shape", question="Q6", category="shape", points=points_for("q6.shape"))
+def shape(ctx: CheckContext) -> Outcome:
+    """ViT returns logits (B, num_classes) for several configurations, learned and sinusoidal."""
+    return Outcome(details=check_shapes(ctx, NAME, SHAPE_CASES, _logits))
+
+
+@check("q6.equivalence", question="Q6", category="equivalence", points=points_for("q6.equivalence"))
+def equivalence(ctx: CheckContext) -> Outcome:
+    """With the reference weights (strict load), logits and input gradients equal the reference's."""
+    return Outcome(details=check_equivalence(ctx, NAME, ViT, EQUIVALENCE_CASES, TOL, default_hint=DEFAULT_HINT))
+
+
+@check("q6.extra", question="Q6", category="equivalence", points=points_for("q6.extra"), hidden=True)
+def extra(ctx: CheckContext) -> Outcome:
+    """Equivalence at a configuration the visible checks do not use (3 channels, 32x32, sinusoidal)."""
+    return Outcome(details=check_equivalence(ctx, NAME, ViT, EXTRA_CASES, TOL, default_hint=DEFAULT_HINT))
+
+
+@check("q6.parameters", question="Q6", category="property", points=points_for("q6.parameters"))
+def parameters(ctx: CheckContext) -> Outcome:
+    """The parameter count and state_dict keys equal the reference's for several configurations."""
+    counts = []
+    for i, kwargs in enumerate(PARAMETER_CASES):
+        reference = ViT(**kwargs)
+        size = kwargs.get("img_size", 28)
+        x = ctx.randn(1, kwargs.get("in_chans", 1), size, size, salt=f"input:{i}")
+        got = remote.forward(ctx, NAME, kwargs, x, salt=f"params:{i}")
+        failure = state_mismatch(remote.state_shapes(reference), got.state_shapes, NAME, kwargs)
+        if failure is not None:
+            raise failure
+        expected = sum(p.numel() for p in reference.parameters())
+        if got.num_params != expected:
+            raise CheckFailed(
+                f"{NAME}({fmt_config(kwargs)}) has {got.num_params} parameters, expected {expected}.",
+                hint=(
+                    "Only the contract's layers hold parameters; a sinusoidal pos_embed is a buffer "
+                    "(register_buffer), not an nn.Parameter."
+                ),
+                details={"config": kwargs, "expected": expected, "got": got.num_params},
+            )
+        counts.append({"config": kwargs, "parameters": expected})
+    return Outcome(details={"configs": counts})
+
+
+@check("q6.property", question="Q6", category="property", points=points_for("q6.property"))
+def property_(ctx: CheckContext) -> Outcome:
+    """[CLS] sits at index 0 and is what the head reads; patch order matters only through pos_embed."""
+    kwargs = dict(SMALL)
+    tol = TOL.on(ctx.device)
+    reference = seeded_reference(ctx, ViT, kwargs, salt="property")
+    x = ctx.randn(2, 1, 28, 28, salt="images")
+    perm = torch.randperm(16, generator=ctx.generator("patch-permutation"))
+    pair = torch.cat([x, permute_patches(x, perm, patch=7)])  # (4, 1, 28, 28): images, then patch-permuted
+    config = {**kwargs, "patch_permutation": perm.tolist()}
+    failures, figures = [], {}
+
+    state = _edited(reference, lambda s: s["pos_embed"][:, 1:].zero_())
+    got = _logits_of(ctx, kwargs, pair, state, config)
+    gap = float((got[:2] - got[2:]).abs().max())
+    figures["pos_embed[1:] zeroed: change when patches are permuted"] = gap
+    if gap > tol.atol + tol.rtol * float(got.abs().max()):
+        failures.append(
+            f"with pos_embed[1:] zeroed (only pos_embed[0] non-zero), permuting the patches changed the logits by "
+            f"{gap:.3g}: [CLS] is not at index 0 (pos_embed[0] reached a patch) or the head reads a patch token"
+        )
+
+    got = _logits_of(ctx, kwargs, pair, reference.state_dict(), config)
+    gap = float((got[:2] - got[2:]).abs().max())
+    figures["learned pos_embed: change when patches are permuted"] = gap
+    if gap <= 1e-3:
+        failures.append(
+            f"with a random pos_embed, permuting the patches changed the logits by only {gap:.3g}: the positional "
+            "embedding is not added to the tokens"
+        )
+
+    def zero_branches(s: dict) -> None:
+        for key in s:
+            if key.startswith("blocks.") and key.split(".")[-2] in ("proj", "fc2"):  # attn.proj, mlp.fc2
+                s[key].zero_()
+
+    state = _edited(reference, zero_branches)
+    got = _logits_of(ctx, kwargs, x, state, config)
+    expected = _reference_logits(reference, state, x)  # head(norm(cls_token + pos_embed[0])) for every image
+    diff = difference(got, expected, tol)
+    figures["blocks reduced to the identity: max abs error vs head(norm(cls + pos_embed[0]))"] = diff.max_abs_error
+    if not diff.within:
+        failures.append(
+            "with every block's attn.proj and mlp.fc2 zeroed (pre-norm residual blocks become the identity), the "
+            "logits should be head(norm(cls_token + pos_embed[0])) for every image; max abs error "
+            f"{diff.max_abs_error:.3g} (tolerance {tol}): the head does not read the [CLS] token alone "
+            "(mean pooling?) or the final norm is missing; if q5.property fails, fix the block first"
+        )
+    if not failures:
+        return Outcome(details=figures)
+    message = f"{NAME} ({fmt_config(kwargs)}): " + "; ".join(failures) + "."
+    hint = "Prepend [CLS] at index 0, add pos_embed to all N + 1 tokens, and classify from head(norm(x)[:, 0])."
+    if len(failures) == 3:
+        raise CheckFailed(message, hint=hint, details=figures)
+    return Outcome(fraction=(3 - len(failures)) / 3, message=message, hint=hint, details=figures)
+
+
+def permute_patches(x: torch.Tensor, perm: torch.Tensor, patch: int) -> torch.Tensor:
+    """Move the patch at grid position perm[j] to position j (row-major), pixels inside patches untouched."""
+    B, C, H, W = x.shape
+    gh, gw = H // patch, W // patch
+    tiles = x.view(B, C, gh, patch, gw, patch).permute(0, 1, 2, 4, 3, 5).reshape(B, C, gh * gw, patch, patch)
+    tiles = tiles[:, :, perm]  # (B, C, N, p, p) in the new order
+    grid = tiles.view(B, C, gh, gw, patch, patch).permute(0, 1, 2, 4, 3, 5)  # (B, C, gh, p, gw, p)
+    return grid.reshape(B, C, H, W)
+
+
+def _edited(reference: ViT, edit) -> dict[str, torch.Tensor]:
+    state = {k: v.clone() for k, v in reference.state_dict().items()}
+    edit(state)
+    return state
+
+
+def _reference_logits(reference: ViT, state: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    model = copy.deepcopy(reference)
+    model.load_state_dict(state)
+    with torch.no_grad():
+        return model(x)
+
+
+def _logits_of(ctx: CheckContext, kwargs: dict, x: torch.Tensor, state: dict, config: dict) -> torch.Tensor:
+    got = remote.forward(ctx, NAME, kwargs, x, state=state).output
+    require_shape(got, (x.shape[0], 10), f"{NAME} logits", config)
+    return got

@@ -1,0 +1,109 @@
+"""Name the known mistake a wrong answer matches, by reproducing each mistake on the same weights and inputs.
+
+A student's output matches a mistake when it is within the check's tolerance of the variant's output
+while the variant's output is itself outside that tolerance of the reference's (so a mistake that
+changes nothing at this configuration is never named). Single mistakes are tried first, then pairs.
+"""
+
+import itertools
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from grader.checks.compare import Tolerance, is_close
+from grader.diagnostics.catalog import Mistake, applicable, for_function, with_mistakes
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """The mistakes (one, or a pair made together) that reproduce the student's output."""
+
+    mistakes: tuple[Mistake, ...]
+
+    @property
+    def ids(self) -> list[str]:
+        return [m.id for m in self.mistakes]
+
+    def describe(self, what: str) -> str:
+        """``Your output matches a TransformerBlock with post-norm (...) (Q5): <hint>``."""
+        names = " and ".join(f"{m.name} ({m.question})" for m in self.mistakes)
+        hints = " ".join(m.hint for m in self.mistakes)
+        return f"Your output matches {what} with {names}. {hints}"
+
+
+def _run(module: nn.Module, x: torch.Tensor) -> torch.Tensor | None:
+    try:
+        with torch.no_grad():
+            return module.eval()(x)
+    except Exception:  # noqa: BLE001 - a variant that cannot run at this configuration is simply not a candidate
+        log.debug("variant %s failed", type(module).__name__, exc_info=True)
+        return None
+
+
+def diagnose_module(
+    reference: nn.Module, x: torch.Tensor, got: torch.Tensor, tol: Tolerance, *, pairs: bool = True
+) -> list[Diagnosis]:
+    """The mistakes applicable inside ``reference`` whose output on ``x`` matches ``got``."""
+    expected = _run(reference, x)
+    candidates = applicable(reference)
+    found = _matching(reference, x, got, expected, tol, [(m,) for m in candidates])
+    if found or not pairs:
+        return found
+    combos = [(a, b) for a, b in itertools.combinations(candidates, 2) if a.target is not b.target]
+    return _matching(reference, x, got, expected, tol, combos)
+
+
+def _matching(
+    reference: nn.Module,
+    x: torch.Tensor,
+    got: torch.Tensor,
+    expected: torch.Tensor | None,
+    tol: Tolerance,
+    combos: Sequence[tuple[Mistake, ...]],
+) -> list[Diagnosis]:
+    found = []
+    for combo in combos:
+        out = _run(with_mistakes(reference, combo), x)
+        if out is None or (expected is not None and is_close(out, expected, tol)):
+            continue
+        if is_close(got, out, tol):
+            found.append(Diagnosis(tuple(combo)))
+    return found
+
+
+def diagnose_function(
+    configs: Sequence[tuple[int, int]],
+    got: Sequence[torch.Tensor],
+    reference: Callable[[int, int], torch.Tensor],
+    tol: Tolerance,
+) -> list[Diagnosis]:
+    """The sinusoidal-encoding mistakes whose tables match ``got`` at every (num_tokens, embed_dim)."""
+    found = []
+    for mistake in for_function():
+        differs, matches = False, True
+        for (n, d), table in zip(configs, got, strict=True):
+            try:
+                variant = mistake.function(n, d)
+            except Exception:  # noqa: BLE001 - a variant undefined here (e.g. odd d) is not a candidate
+                matches = False
+                break
+            differs = differs or not is_close(variant, reference(n, d), tol)
+            matches = matches and is_close(table, variant, tol)
+        if matches and differs:
+            found.append(Diagnosis((mistake,)))
+    return found
+
+
+def hint_from(diagnoses: Sequence[Diagnosis], what: str, default: str) -> tuple[str, list[list[str]]]:
+    """The hint to show (the matched mistake, or ``default``) and the matched ids for the details."""
+    if not diagnoses:
+        return default, []
+    if len(diagnoses) == 1:
+        return diagnoses[0].describe(what), [diagnoses[0].ids]
+    text = " Or: ".join(d.describe(what) for d in diagnoses)
+    return f"Several known mistakes give this output. {text}", [d.ids for d in diagnoses]

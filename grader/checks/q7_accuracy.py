@@ -21,22 +21,23 @@ HINT = (
 
 
 def recipe_for(profile: str, seed: int) -> AccuracyRecipe:
-    """The grader's fixed recipe: the default ViT, AdamW with warmup and cosine decay.
+    """The grader's fixed recipe: the default ViT(), AdamW with linear warmup and cosine decay.
 
-    ``bundled``: 2 epochs over the 4,000 bundled training digits (about 10-20 s on a 2-core CPU);
-    ``full``: 2 epochs over the 60,000 digits (meant for a GPU).
+    ``bundled``: 3 epochs over the 4,000 bundled training digits, batch 128, one CPU thread (about 6.5 s of
+    CPU per 2 epochs measured on this project's 2-core machine: one thread beats two for a model this small);
+    the reference reaches about 74 %. ``full``: 2 epochs over the 60,000 digits (meant for a GPU).
     """
     if profile == "bundled":
         return AccuracyRecipe(
             model={},
             train_size=4000,
-            epochs=2,
+            epochs=3,
             batch_size=128,
             lr=3e-3,
             weight_decay=0.05,
             warmup_fraction=0.1,
             seed=seed,
-            threads=2,
+            threads=1,
         )
     return AccuracyRecipe(
         model={},

@@ -114,7 +114,9 @@ class SandboxCgroup:
             if self.version == 2:
                 events = dict(line.split() for line in (group / "memory.events").read_text().splitlines())
                 return "memory limit reached" if int(events.get("oom_kill", 0)) else ""
-            return "memory limit reached" if int((group / "memory.failcnt").read_text()) else ""
+            control = dict(line.split() for line in (group / "memory.oom_control").read_text().splitlines())
+            killed = int(control.get("oom_kill", 0)) or int((group / "memory.failcnt").read_text())
+            return "memory limit reached" if killed else ""
         except (OSError, ValueError):
             return ""
 

@@ -1,4 +1,4 @@
-"""Attack: return a huge tensor (1 GiB) to exhaust the parent's memory (security.md #14).
+"""Attack: return a huge tensor (256 MiB here; the test caps replies at 64 MiB) to exhaust the parent (security.md #14).
 
 Defense: the parent checks the announced payload length against its cap before allocating
 anything, then kills the child (SandboxCrashed).
@@ -8,4 +8,4 @@ import torch
 
 
 def huge() -> torch.Tensor:
-    return torch.zeros(2**28)
+    return torch.zeros(2**26)

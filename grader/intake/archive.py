@@ -14,6 +14,17 @@ from grader.intake.text import kind_of
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _IGNORED_DIRS = {"__MACOSX", "__pycache__"}
+# What zipfile raises on a damaged archive: bad headers, bad CRC, unsupported methods, odd offsets.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+    OSError,
+)
 
 
 @dataclass(frozen=True)
@@ -33,7 +44,7 @@ def read_zip(name: str, data: bytes) -> tuple[list[Member], list[str]]:
     """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as error:
+    except _ZIP_ERRORS as error:
         raise IntakeError(f"{name} is not a valid zip archive ({error}). Create it again and submit it.") from None
     with archive:
         infos = archive.infolist()
@@ -100,7 +111,7 @@ def _read_member(name: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> 
     try:
         with archive.open(info) as stream:
             data = stream.read(limits.MAX_ZIP_ENTRY_BYTES + 1)
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as error:
+    except _ZIP_ERRORS as error:
         raise IntakeError(f"{name}: entry {info.filename!r} cannot be read ({error}).") from None
     if len(data) > limits.MAX_ZIP_ENTRY_BYTES:
         raise IntakeError(f"{name}: entry {info.filename!r} is larger than {format_bytes(limits.MAX_ZIP_ENTRY_BYTES)}.")

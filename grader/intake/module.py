@@ -9,6 +9,7 @@ for each top-level statement that would run when it is imported.
 import ast
 import builtins
 import re
+import warnings
 
 from grader.intake import limits
 from grader.intake.models import DroppedLine, IntakeError
@@ -47,11 +48,18 @@ _LITERAL_NODES = (
 def parse_source(source: str, where: str) -> ast.Module:
     """``ast.parse``; a failure is an ``IntakeError`` naming ``where``, the line, the column and its text."""
     try:
-        return ast.parse(source)
+        return parse_quietly(source)
     except SyntaxError as error:
         raise IntakeError(syntax_error_message(error, where)) from None
     except (RecursionError, MemoryError, ValueError) as error:
         raise IntakeError(f"{where} cannot be parsed as Python: {type(error).__name__}: {error}") from None
+
+
+def parse_quietly(source: str) -> ast.Module:
+    """``ast.parse`` without the warnings (invalid escape sequences...) it would print into the grader's log."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(source)
 
 
 def syntax_error_message(error: SyntaxError, where: str) -> str:
@@ -138,7 +146,7 @@ class CellFilter:
     def _parse_cell(self, index: int, source: str) -> tuple[ast.Module, list[str]]:
         where = f"{self.notebook_name}, cell {index}"
         try:
-            return ast.parse(source), source.splitlines()
+            return parse_quietly(source), source.splitlines()
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             pass  # IPython syntax (magics, shell lines, help) is turned into `pass` below, then parsed again.
         lines = source.splitlines()

@@ -4,7 +4,6 @@ Outputs, attachments and execution counts are dropped before anything else looks
 they are never shown, rendered or run.
 """
 
-import ast
 import json
 import warnings
 from dataclasses import dataclass, field
@@ -13,7 +12,7 @@ import nbformat
 from nbformat.validator import NotebookValidationError
 
 from grader.intake.models import DroppedLine, IntakeError
-from grader.intake.module import CellFilter
+from grader.intake.module import CellFilter, parse_quietly
 
 SUPPORTED_NBFORMAT = 4
 
@@ -85,7 +84,7 @@ def looks_like_notebook(text: str) -> bool:
 
 def _is_python(text: str) -> bool:
     try:
-        ast.parse(text)
+        parse_quietly(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
@@ -96,21 +95,38 @@ def _validated_cells(name: str, data: dict) -> list[dict]:
     cells = data.get("cells")
     if not isinstance(cells, list):
         raise IntakeError(f"{name} is not a valid notebook: 'cells' is not a list.")
-    for cell in cells:
-        if isinstance(cell, dict):
-            cell.pop("attachments", None)
-            if cell.get("cell_type") == "code":
-                cell["outputs"], cell["execution_count"] = [], None
+    for index, cell in enumerate(cells):
+        _check_cell(name, index, cell)
+        cell.pop("attachments", None)
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # nbformat warns about missing cell ids; they do not matter here.
         try:
             nbformat.validate(nbformat.from_dict(data))
-        except RecursionError:
-            raise IntakeError(f"{name} is not a valid notebook: its metadata is nested too deeply.") from None
         except NotebookValidationError as error:
             where = "/".join(str(part) for part in error.absolute_path) or "top level"
             raise IntakeError(
                 f"{name} is not a valid Jupyter notebook: {error.message} (at {where}). "
                 "Open it in Jupyter, save it, and submit the saved file."
             ) from None
+        except RecursionError:
+            raise IntakeError(f"{name} is not a valid notebook: its metadata is nested too deeply.") from None
+        except Exception as error:  # noqa: BLE001 - nbformat itself trips (TypeError, AssertionError) on odd shapes
+            raise IntakeError(
+                f"{name} is not a valid Jupyter notebook ({type(error).__name__} in its structure). "
+                "Open it in Jupyter, save it, and submit the saved file."
+            ) from None
     return cells
+
+
+def _check_cell(name: str, index: int, cell: object) -> None:
+    """The parts of a cell that intake reads: a dict with a known cell_type and a text source."""
+    where = f"{name} is not a valid Jupyter notebook: cell {index}"
+    if not isinstance(cell, dict):
+        raise IntakeError(f"{where} is not an object.")
+    if cell.get("cell_type") not in ("code", "markdown", "raw"):
+        raise IntakeError(f"{where} has the cell_type {cell.get('cell_type')!r} (expected code, markdown or raw).")
+    source = cell.get("source")
+    if not (isinstance(source, str) or isinstance(source, list) and all(isinstance(line, str) for line in source)):
+        raise IntakeError(f"{where} has a source that is not text.")

@@ -1,0 +1,98 @@
+"""Frames from the child are untrusted: caps before allocation, JSON objects only, plain tensors only."""
+
+import json
+import os
+import struct
+import time
+
+import pytest
+import torch
+from safetensors.torch import save
+
+from grader.sandbox import protocol
+
+
+def _pipe_with(data: bytes) -> int:
+    read, write = os.pipe()
+    os.write(write, data)
+    os.close(write)
+    os.set_blocking(read, False)
+    return read
+
+
+def _read(data: bytes, max_header: int = 1 << 20, max_payload: int = 1 << 20):
+    fd = _pipe_with(data)
+    try:
+        return protocol.read_frame(fd, time.monotonic() + 2, max_header, max_payload)
+    finally:
+        os.close(fd)
+
+
+def test_round_trip_of_a_frame_with_tensors():
+    tensors = {"output": torch.arange(6, dtype=torch.float32).reshape(2, 3)}
+    header, payload = _read(protocol.encode_frame({"id": "x", "ok": True}, protocol.pack_tensors(tensors)))
+    assert header == {"id": "x", "ok": True}
+    got, nonfinite = protocol.unpack_tensors(payload)
+    assert torch.equal(got["output"], tensors["output"]) and type(got["output"]) is torch.Tensor
+    assert nonfinite == []
+
+
+def test_header_over_the_cap_is_refused_before_reading_it():
+    with pytest.raises(protocol.ProtocolError, match="header of 5000 bytes exceeds the cap of 100"):
+        _read(struct.pack(">I", 5000), max_header=100)
+
+
+def test_payload_over_the_cap_is_refused_before_reading_it():
+    head = b"{}"
+    frame = struct.pack(">I", len(head)) + head + struct.pack(">Q", 2**62)
+    with pytest.raises(protocol.ProtocolError, match="exceeds the cap"):
+        _read(frame)
+
+
+@pytest.mark.parametrize("head", [b"[1, 2]", b"not json", b'"text"'])
+def test_header_must_be_a_json_object(head):
+    with pytest.raises(protocol.ProtocolError):
+        _read(struct.pack(">I", len(head)) + head + struct.pack(">Q", 0))
+
+
+def test_truncated_frame_reads_as_closed():
+    with pytest.raises(protocol.ChannelClosed):
+        _read(struct.pack(">I", 10) + b"{}")
+
+
+def test_silence_reads_as_timeout():
+    read, write = os.pipe()
+    os.set_blocking(read, False)
+    try:
+        with pytest.raises(protocol.ChannelTimeout):
+            protocol.read_frame(read, time.monotonic() + 0.1, 100, 100)
+    finally:
+        os.close(read)
+        os.close(write)
+
+
+def test_pickle_bytes_are_not_tensors():
+    import pickle
+
+    with pytest.raises(protocol.ProtocolError, match="not valid safetensors"):
+        protocol.unpack_tensors(pickle.dumps({"output": torch.ones(2)}))
+
+
+def test_unsupported_dtype_is_refused():
+    with pytest.raises(protocol.ProtocolError, match="dtype"):
+        protocol.unpack_tensors(save({"x": torch.ones(2, dtype=torch.complex64)}))
+
+
+def test_nonfinite_values_are_flagged_not_hidden():
+    payload = save({"a": torch.tensor([1.0, float("nan")]), "b": torch.ones(2), "c": torch.tensor([float("inf")])})
+    tensors, nonfinite = protocol.unpack_tensors(payload)
+    assert sorted(nonfinite) == ["a", "c"]
+    assert torch.isnan(tensors["a"][1])
+
+
+def test_encode_frame_layout():
+    frame = protocol.encode_frame({"op": "names"}, b"xyz")
+    (length,) = struct.unpack(">I", frame[:4])
+    assert json.loads(frame[4 : 4 + length]) == {"op": "names"}
+    assert struct.unpack(">Q", frame[4 + length : 12 + length]) == (3,)
+    assert frame.endswith(b"xyz")

@@ -99,6 +99,22 @@ def submission_notes(submission: Submission) -> dict[str, Any]:
     return notes
 
 
+def _clean(value: Any) -> Any:
+    """Strings that UTF-8 can encode (lone surrogates from the child's JSON become '?'), recursively."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_clean(key): _clean(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(item) for item in value]
+    return value
+
+
+def sanitize(report: Report) -> Report:
+    """The report with every string encodable, so that JSON writers and databases never choke on it."""
+    return Report.model_validate(_clean(report.model_dump()))
+
+
 def truncate(text: str, limit: int) -> str:
     """Keep the first ``limit`` bytes' worth of characters and say how much was cut."""
     if len(text) <= limit:
@@ -321,7 +337,7 @@ def grade_submission(
         message = f"The grader failed on {', '.join(faults)}; the score is not a grade. Staff have the traceback."
     elif unavailable is not None:
         message = unavailable[0]
-    return Report(
+    report = Report(
         score=round(sum(r.score for r in results), 6),
         max_score=round(sum(r.max_score for r in results), 6),
         gradable=True,
@@ -334,3 +350,4 @@ def grade_submission(
         message=message,
         log=truncate(log_text, settings.log_bytes),
     )
+    return sanitize(report)

@@ -36,4 +36,6 @@ def graded(which: str, select: tuple[str, ...] = ()) -> Report:
 
 def not_full(report: Report) -> list[str]:
     """The checks that did not get full marks, with their status and message, for assertion messages."""
-    return [f"{c.id}: {c.status} {c.score}/{c.max_score} {c.message[:300]}" for c in report.checks if c.score < c.max_score]
+    return [
+        f"{c.id}: {c.status} {c.score}/{c.max_score} {c.message[:300]}" for c in report.checks if c.score < c.max_score
+    ]

@@ -41,7 +41,11 @@ def test_outcome_is_partial_credit_with_figures():
 def test_check_failed_is_zero_with_message_hint_and_details():
     result, ok = run(CheckFailed("expected (2, 5), got (5, 2)", hint="transpose", details={"got": [5, 2]}))
     assert ok and result.status is CheckStatus.failed and result.score == 0
-    assert (result.message, result.hint, result.details) == ("expected (2, 5), got (5, 2)", "transpose", {"got": [5, 2]})
+    assert (result.message, result.hint, result.details) == (
+        "expected (2, 5), got (5, 2)",
+        "transpose",
+        {"got": [5, 2]},
+    )
 
 
 def test_skip_neither_gives_nor_takes_points():

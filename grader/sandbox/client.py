@@ -52,7 +52,13 @@ class Reply:
 
 
 class Sandbox:
-    """One submission's isolated child; use as a context manager."""
+    """One submission's isolated child; use as a context manager.
+
+    ``start_method``: ``zygote`` (default; forked from the process-wide fork server, which imported
+    torch once) or ``exec`` (a fresh interpreter per start). ``isolation_level`` forces ``root``,
+    ``userns`` or ``none`` (tests; by default the strongest level that works here is used and kept).
+    ``isolation`` lists the mechanisms in force, checked against the child's own report.
+    """
 
     def __init__(
         self,
@@ -62,9 +68,13 @@ class Sandbox:
         limits: SandboxLimits | None = None,
         seed: int = 0,
         start_method: str = "zygote",
+        isolation_level: str | None = None,
     ):
         if start_method not in ("zygote", "exec"):
             raise ValueError(f"start_method must be 'zygote' or 'exec', got {start_method!r}")
+        if isolation_level not in (None, *LEVELS):
+            raise ValueError(f"isolation_level must be one of {LEVELS} or None, got {isolation_level!r}")
+        self.isolation_level = isolation_level
         self.module_source, self.device, self.seed = module_source, device, seed
         self.start_method = start_method
         self.limits = limits or SandboxLimits()
@@ -83,7 +93,11 @@ class Sandbox:
     # --- lifecycle -------------------------------------------------------------------------------
 
     def __enter__(self) -> "Sandbox":
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -95,7 +109,8 @@ class Sandbox:
             self._slot = SandboxSlot()
             kill_uid(self._slot.uid)  # anything left from a grader that died holding this slot
             ensure_subreaper()
-        self._workdir = make_workdir(self._slot.uid if self._slot else None, self._slot.gid if self._slot else None)
+        owner = self._slot if self._slot and self.isolation_level in (None, "root") else None
+        self._workdir = make_workdir(owner.uid if owner else None, owner.gid if owner else None)
         began = time.monotonic()
         try:
             reply = self._spawn_and_ask_names()
@@ -211,7 +226,9 @@ class Sandbox:
     def _spawn_and_ask_names(self) -> Reply:
         global _working_level
         levels = LEVELS if os.geteuid() == 0 else LEVELS[1:]
-        if _working_level in levels:
+        if self.isolation_level is not None:
+            levels = (self.isolation_level,)
+        elif _working_level in levels:
             levels = levels[levels.index(_working_level) :]
         if self._cgroup is None and os.geteuid() == 0:
             name = str(self._slot.number) if self._slot else "x"
@@ -236,7 +253,8 @@ class Sandbox:
                 continue
             self.isolation = self._verified(plan, hello)
             self._plan = plan
-            _working_level = level
+            if self.isolation_level is None:
+                _working_level = level
             break
         else:
             raise RuntimeError(f"could not start the sandbox child at any isolation level: {failures}")

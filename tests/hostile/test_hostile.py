@@ -282,7 +282,7 @@ def _rss() -> int:
 
 
 def _start_allowance() -> float:
-    """A start limit long enough for a start but short for an infinite loop (torch is imported once, by the fork server)."""
+    """Long enough for a start, short for an infinite loop (torch is imported once, by the fork server)."""
     from grader.sandbox.forkserver import started
 
     return 5.0 if started() else 120.0

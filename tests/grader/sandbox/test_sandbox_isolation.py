@@ -1,0 +1,82 @@
+"""What the child can see and do, at each isolation level this machine offers."""
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from grader.sandbox import Sandbox, SandboxLimits, StudentError
+from grader.sandbox.process import default_hidden_paths
+
+ROOT = Path(__file__).resolve().parents[3]
+LIMITS = SandboxLimits(request_timeout_s=60, start_timeout_s=300, memory_bytes=3 * 2**30)
+PROBE = """
+import os, socket, torch
+
+def exists(path):
+    return torch.tensor([int(os.path.exists(path))])
+
+def listing(path):
+    return torch.tensor([len(os.listdir(path))])
+
+def ids():
+    return torch.tensor([os.getuid(), os.getgid()])
+
+def inet():
+    socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    return torch.ones(1)
+
+def spawn():
+    import subprocess
+    subprocess.run(["/bin/true"], check=True)
+    return torch.ones(1)
+"""
+ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="the uid drop needs root")
+
+
+def _exists(box: Sandbox, path: Path) -> bool:
+    return bool(box.request("call", {"name": "exists", "args": [str(path)]}).tensors["output"].item())
+
+
+def test_hidden_paths_cover_the_repository_data_and_cache():
+    hidden = default_hidden_paths()
+    assert str(ROOT) in hidden
+    assert str(Path.home()) in hidden
+    assert str(Path.home() / ".cache" / "vitgrade") in hidden
+
+
+@ROOT_ONLY
+def test_root_level_hides_the_repository_and_drops_privileges():
+    with Sandbox(PROBE, limits=LIMITS) as box:
+        assert box.import_error is None, box.import_error
+        mechanisms = set(box.isolation)
+        assert {"netns", "mountns", "private_tmp", "rlimits", "no_new_privs", "seccomp"} <= mechanisms
+        uid = next(int(m.split(":")[1]) for m in box.isolation if m.startswith("uid:"))
+        assert box.request("call", {"name": "ids"}).tensors["output"].tolist() == [uid, uid]
+        assert not _exists(box, ROOT / "reference" / "vit.py")
+        assert not _exists(box, ROOT / "pyproject.toml")
+        assert _exists(box, Path(torch.__file__))  # the Python installation stays visible
+        assert box.request("call", {"name": "listing", "args": ["/tmp"]}).tensors["output"].item() == 1  # work only
+        with pytest.raises(StudentError, match="Address family not supported|Permission"):
+            box.request("call", {"name": "inet"})
+
+
+@ROOT_ONLY
+def test_userns_level_works_and_hides_the_repository():
+    with Sandbox(PROBE, limits=LIMITS, isolation_level="userns") as box:
+        assert box.import_error is None, box.import_error
+        assert "userns" in box.isolation and "netns" in box.isolation
+        assert not _exists(box, ROOT / "reference" / "vit.py")
+        with pytest.raises(StudentError):
+            box.request("call", {"name": "inet"})
+
+
+def test_none_level_still_has_rlimits_seccomp_and_the_audit_hook():
+    with Sandbox(PROBE, limits=LIMITS, isolation_level="none") as box:
+        assert box.import_error is None, box.import_error
+        assert {"rlimits", "no_new_privs", "audit_hook"} <= set(box.isolation)
+        with pytest.raises(StudentError):
+            box.request("call", {"name": "inet"})
+        with pytest.raises(StudentError, match="disabled"):
+            box.request("call", {"name": "spawn"})

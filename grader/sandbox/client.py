@@ -82,6 +82,7 @@ class Sandbox:
         self.import_error: str | None = None
         self.isolation: list[str] = []
         self.start_seconds = 0.0
+        self.timings: dict[str, float] = {}  # start breakdown: spawn_s, hello_s, import_s (seconds)
         self._child: ChildProcess | None = None
         self._slot: SandboxSlot | None = None
         self._cgroup: SandboxCgroup | None = None
@@ -240,8 +241,11 @@ class Sandbox:
         for level in levels:
             plan = plan_for(level, self._workdir, self._slot, self.limits, self.device, self._cgroup)
             try:
+                spawned = time.monotonic()
                 self._child = ChildProcess(plan, limits=self.limits, device=self.device, start_method=self.start_method)
+                self.timings["spawn_s"] = time.monotonic() - spawned
                 hello, _ = protocol.read_frame(self._child.reply_r, deadline, 1 << 16, 0)
+                self.timings["hello_s"] = time.monotonic() - spawned - self.timings["spawn_s"]
             except protocol.ChannelTimeout:
                 self._spent += time.monotonic() - began
                 self._stop_child()
@@ -259,7 +263,10 @@ class Sandbox:
         else:
             raise RuntimeError(f"could not start the sandbox child at any isolation level: {failures}")
         self._spent += time.monotonic() - began
-        return self._exchange("names", {}, None, max(deadline - time.monotonic(), 0.001))
+        asked = time.monotonic()
+        reply = self._exchange("names", {}, None, max(deadline - time.monotonic(), 0.001))
+        self.timings["import_s"] = time.monotonic() - asked
+        return reply
 
     def _verified(self, plan: IsolationPlan, hello: dict[str, Any]) -> list[str]:
         """The plan's mechanisms, checked against what the child saw of itself before any student code."""

@@ -3,29 +3,33 @@
 import csv
 import hashlib
 import io
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
-from service.config import Settings
+from service.config import Settings, get_settings
 from service.db import Database
 from service.models import User
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def roster(var_dir: Path, *args: str) -> list[dict[str, str]]:
-    env = {**os.environ, "VITGRADE_VAR_DIR": str(var_dir)}
-    out = subprocess.run(
-        [sys.executable, "-m", "service.roster", *args], capture_output=True, text=True, env=env, cwd=ROOT, check=True
-    )
-    return list(csv.DictReader(io.StringIO(out.stdout)))
+from service.roster import main
 
 
-def test_add_import_and_instructor(tmp_path: Path) -> None:
+@pytest.fixture
+def roster(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):  # noqa: ANN201
+    """``python -m service.roster ARGS`` (in-process), returning the CSV it prints."""
+
+    def run(var_dir: Path, *args: str) -> list[dict[str, str]]:
+        monkeypatch.setenv("VITGRADE_VAR_DIR", str(var_dir))
+        get_settings.cache_clear()
+        capsys.readouterr()
+        assert main(list(args)) == 0
+        get_settings.cache_clear()
+        return list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+
+    return run
+
+
+def test_add_import_and_instructor(tmp_path: Path, roster) -> None:  # noqa: ANN001
     var = tmp_path / "var"
     added = roster(var, "add", "alice", "bob")
     roster_csv = tmp_path / "roster.csv"

@@ -44,6 +44,22 @@ expand_dir() {
     printf '%s\0' "${found[@]}"
 }
 
+# SQLite creates its database file 0644 whatever the umask, and its -wal/-shm files with the same mode:
+# the API (vitgrade) and the worker (root, group vitgrade) could then not both write. An empty file
+# made here first, group-writable, is a valid empty database that both can open.
+prepare_sqlite() {
+    local url path
+    url=$(python -c 'from service.config import get_settings; print(get_settings().resolved_database_url)') || return 0
+    case "$url" in sqlite:///*) ;; *) return 0 ;; esac
+    path="${url#sqlite:///}"
+    [ -n "$path" ] && [ "$path" != ":memory:" ] || return 0
+    mkdir -p "$(dirname "$path")" 2>/dev/null || true
+    [ -e "$path" ] || touch "$path" 2>/dev/null || true
+    for file in "$path" "$path-wal" "$path-shm"; do
+        [ -O "$file" ] && chmod g+rw "$file" 2>/dev/null || true
+    done
+}
+
 grade() {
     local args=() arg expanded
     local takes_value='^--(output|format|select|device|data-profile|seed|fail-under)$'
@@ -69,6 +85,7 @@ command="${1:-serve}"
 [ "$#" -gt 0 ] && shift
 case "$command" in
 serve)
+    prepare_sqlite
     echo serve >"$role_file" 2>/dev/null || true
     exec python -m uvicorn --factory service.app:create_app \
         --host "${VITGRADE_HOST:-0.0.0.0}" --port "${VITGRADE_PORT:-8000}" \
@@ -77,12 +94,13 @@ serve)
         --no-server-header "$@"
     ;;
 worker)
+    prepare_sqlite
     echo worker >"$role_file" 2>/dev/null || true
     exec python -m service.worker "$@"
     ;;
 grade) grade "$@" ;;
-roster) exec python -m service.roster "$@" ;;
-migrate) exec python -m service.migrate "$@" ;;
+roster) prepare_sqlite; exec python -m service.roster "$@" ;;
+migrate) prepare_sqlite; exec python -m service.migrate "$@" ;;
 mnist) exec python -m reference.mnist "$@" ;;
 health) exec python /opt/vitgrade/docker/healthcheck.py "$@" ;;
 shell) exec bash "$@" ;;

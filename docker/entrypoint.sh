@@ -8,6 +8,7 @@
 #   migrate [revision]                   python -m service.migrate
 #   mnist   fetch [--from DIR]           python -m reference.mnist (writes into $VITGRADE_DATA_DIR)
 #   health  serve|worker                 the container healthcheck
+#   backup > file.tar | restore [--force] < file.tar   the SQLite database and the uploads (docker/backup.py)
 #   shell | bash | sh | python ...       anything else runs as given
 #
 # A directory given to `grade` is replaced by the files the grader should read from it: vit.py (else
@@ -103,7 +104,8 @@ roster) prepare_sqlite; exec python -m service.roster "$@" ;;
 migrate) prepare_sqlite; exec python -m service.migrate "$@" ;;
 mnist) exec python -m reference.mnist "$@" ;;
 health) exec python /opt/vitgrade/docker/healthcheck.py "$@" ;;
+backup | restore) exec python /opt/vitgrade/docker/backup.py "$command" "$@" ;;
 shell) exec bash "$@" ;;
--*) echo "vitgrade: unknown option $command; commands: serve worker grade roster migrate mnist health shell" >&2; exit 2 ;;
+-*) echo "vitgrade: unknown option $command; commands: serve worker grade roster migrate mnist health backup restore shell" >&2; exit 2 ;;
 *) exec "$command" "$@" ;;
 esac

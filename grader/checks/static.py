@@ -183,14 +183,15 @@ def _outermost(violations: list[Violation]) -> list[Violation]:
 
 def unimplemented(source: str) -> list[str]:
     """The Q1-Q6 definitions that still raise NotImplementedError (the template's stubs)."""
-    tree = ast.parse(source)
-    stubs = []
-    for node in tree.body:
+    last = {}  # a later definition replaces an earlier one, as at import
+    for node in ast.parse(source).body:
         if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name in FROM_SCRATCH:
-            raises = [n for n in ast.walk(node) if isinstance(n, ast.Raise) and n.exc is not None]
-            names = {_raised_name(n.exc) for n in raises}
-            if "NotImplementedError" in names:
-                stubs.append(node.name)
+            last[node.name] = node
+    stubs = []
+    for name, node in last.items():
+        raises = [n for n in ast.walk(node) if isinstance(n, ast.Raise) and n.exc is not None]
+        if "NotImplementedError" in {_raised_name(n.exc) for n in raises}:
+            stubs.append(name)
     return stubs
 
 

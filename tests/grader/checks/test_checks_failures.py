@@ -1,0 +1,149 @@
+"""Failures explain themselves: shapes with the configuration, errors with the tolerance, state_dict keys."""
+
+import pytest
+import torch
+from checks_support import InProcessSandbox, grade
+
+from grader.checks.compare import Tolerance, difference, fmt_shape, require_tensor
+from grader.checks.registry import CheckFailed
+from reference.bundle import bundle_submission
+
+REFERENCE = bundle_submission()
+
+
+def graded(check_id: str, source: str):
+    box = InProcessSandbox(source)
+    try:
+        return grade(check_id, box, source)
+    finally:
+        box.close()
+
+
+def test_shape_failure_names_expected_got_and_config():
+    source = (
+        REFERENCE
+        + """
+class PatchEmbedding(PatchEmbedding):
+    def forward(self, x):
+        return self.proj(x).flatten(2)  # (B, D, N): the transpose forgotten
+"""
+    )
+    verdict = graded("q1.shape", source)
+    assert verdict.status == "failed"
+    assert "expected shape (3, 16, 64), got (3, 64, 16)" in verdict.message
+    assert "patch_size=7" in verdict.message
+
+
+def test_state_dict_mismatch_lists_the_expected_keys():
+    source = (
+        REFERENCE
+        + """
+class MLP(nn.Module):
+    def __init__(self, in_features, hidden_features):
+        super().__init__()
+        self.linear1 = nn.Linear(in_features, hidden_features)
+        self.linear2 = nn.Linear(hidden_features, in_features)
+
+    def forward(self, x):
+        return self.linear2(torch.nn.functional.gelu(self.linear1(x)))
+"""
+    )
+    verdict = graded("q2.equivalence", source)
+    assert verdict.status == "failed"
+    assert "missing keys ['fc1.bias', 'fc1.weight', 'fc2.bias', 'fc2.weight']" in verdict.message
+    assert "unexpected keys ['linear1.bias'" in verdict.message
+    assert verdict.details["expected_keys"]["fc1.weight"] == [128, 32]
+
+
+def test_unknown_wrong_output_gets_the_default_hint_and_figures():
+    source = (
+        REFERENCE
+        + """
+class SelfAttention(SelfAttention):
+    def forward(self, x):
+        return 1.01 * super().forward(x)
+"""
+    )
+    verdict = graded("q3.equivalence", source)
+    assert verdict.status == "failed"
+    assert "max abs error" in verdict.message and "atol=1e-05, rtol=0.0001" in verdict.message
+    assert verdict.details["known_mistakes"] == []
+    assert verdict.hint.startswith("Q = self.q(x)")
+
+
+def test_wrong_gradient_is_reported_apart_from_the_output():
+    source = (
+        REFERENCE
+        + """
+class MLP(MLP):
+    def forward(self, x):
+        out = super().forward(x)
+        return out.detach() + 0.0 * x  # right values, no gradient through the MLP
+"""
+    )
+    verdict = graded("q2.equivalence", source)
+    assert verdict.status == "failed"
+    assert "gradient with respect to the input" in verdict.message
+    assert ".detach()" in verdict.hint
+
+
+def test_parameter_count_defends_against_extra_weights():
+    source = (
+        REFERENCE
+        + """
+class ViT(ViT):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.secret = nn.Linear(784, 10)  # an embedded classifier
+"""
+    )
+    verdict = graded("q6.parameters", source)
+    assert verdict.status == "failed"
+    assert "unexpected keys ['secret.bias', 'secret.weight']" in verdict.message
+
+
+def test_q6_property_gives_partial_credit_with_reasons():
+    source = (
+        REFERENCE
+        + """
+class ViT(ViT):
+    def forward(self, x):
+        x = self.patch_embed(x)
+        cls = self.cls_token.expand(x.shape[0], -1, -1)
+        x = torch.cat([cls, x], dim=1) + self.pos_embed
+        return self.head(self.norm(self.blocks(x)).mean(dim=1))
+"""
+    )
+    verdict = graded("q6.property", source)
+    assert verdict.status == "failed" and verdict.fraction == pytest.approx(2 / 3)
+    assert "mean pooling" in verdict.message
+
+
+def test_q3_property_catches_a_causal_mask():
+    source = (
+        REFERENCE
+        + """
+class SelfAttention(SelfAttention):
+    def attention_weights(self, x):
+        scores = self.q(x) @ self.k(x).transpose(-2, -1) / math.sqrt(self.embed_dim)
+        mask = torch.ones(x.shape[1], x.shape[1], dtype=torch.bool).tril()
+        return scores.masked_fill(~mask, float("-inf")).softmax(dim=-1)
+"""
+    )
+    verdict = graded("q3.property", source)
+    assert verdict.status == "failed" and "permutation-equivariant" in verdict.hint
+
+
+def test_compare_helpers():
+    tol = Tolerance(atol=1e-5, rtol=1e-4)
+    got, expected = torch.zeros(2, 3), torch.zeros(2, 3)
+    got[1, 2] = 0.5
+    diff = difference(got, expected, tol)
+    assert (diff.max_abs_error, diff.index, diff.within) == (0.5, (1, 2), False)
+    assert difference(expected, expected, tol).within
+    assert str(tol.on("cuda")) == "atol=0.002, rtol=0.002" and tol.on("cpu") is tol
+    assert fmt_shape((4,)) == "(4,)"
+    with pytest.raises(CheckFailed, match="NaN"):
+        require_tensor(torch.tensor([1.0, float("nan")]), "output")
+    with pytest.raises(CheckFailed, match="expected a torch.Tensor"):
+        require_tensor([1.0], "output")

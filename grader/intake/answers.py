@@ -7,21 +7,23 @@ same or a higher level. Headings inside fenced code blocks do not count. Lines t
 
 import re
 
+from grader.intake import limits
+
 ANSWER_KEYS = ("Q3", "Q4", "Q5", "Q6a", "Q6b", "Q6c", "Q7", "Q8a", "Q8b", "Q8c", "Q8d")
 
-_HEADING = re.compile(r"^ {0,3}(?P<hashes>#{1,6})(?:[ \t]+(?P<title>.*?))?[ \t]*#*[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})")
 # Q, the question number, then an optional part letter ("Q6a", "Q6 a", "Q6.a", "Q6 (a)") not followed by
 # a letter or digit (so "Q3 answer" is Q3 with the title "answer").
 _QUESTION = re.compile(
     r"^[Qq][ \t]*(?P<num>\d+)(?:[ \t]*[.\-_]?[ \t]*\(?(?P<part>[A-Za-z])\)?(?![A-Za-z0-9]))?(?P<rest>.*)$"
 )
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_MARKUP_STARTS = ("#", " ", "`", "~")
+_TITLE_CHARS = 200  # a question heading is decided by its first characters
 
 
 def question_key(title: str) -> tuple[str | None, bool]:
     """(key, is_question) for a heading's title: ('Q6a', True), (None, True) for 'Q9', (None, False) otherwise."""
-    match = _QUESTION.match(title.strip().strip("*_` "))
+    match = _QUESTION.match(" ".join(title[:_TITLE_CHARS].split()).strip("*_` "))
     if match is None or (match["rest"] and match["rest"][0].isalnum()):
         return None, False
     number, part = match["num"], (match["part"] or "").lower()
@@ -38,7 +40,12 @@ def parse_answers(text: str, source: str) -> tuple[dict[str, str], list[str]]:
     current: list[str] | None = None
     current_level = 0
     fence: str | None = None
+    ignored: set[str] = set()
     for line in text.splitlines():
+        if not line.startswith(_MARKUP_STARTS):  # plain text: neither a heading nor a fence
+            if current is not None:
+                current.append(line)
+            continue
         fence_match = _FENCE.match(line)
         if fence_match:
             marker = fence_match["fence"]
@@ -46,19 +53,20 @@ def parse_answers(text: str, source: str) -> tuple[dict[str, str], list[str]]:
                 fence = marker
             elif marker[0] == fence[0] and len(marker) >= len(fence):
                 fence = None
-        heading = _HEADING.match(line) if fence is None and not fence_match else None
+        heading = _heading(line) if fence is None and not fence_match else None
         if heading is not None:
-            level = len(heading["hashes"])
-            key, is_question = question_key(heading["title"] or "")
+            level, title = heading
+            key, is_question = question_key(title)
             if is_question:
                 current, current_level = None, level
-                if key is None:
-                    warnings.append(f"{source}: heading {line.strip()!r} ignored (answer headings: {_keys_text()}).")
-                else:
-                    if key in sections:
+                if key is not None:
+                    if len(sections.get(key, ())) == 1:
                         warnings.append(f"{source}: {key} has two sections; they were joined.")
                     current = []
                     sections.setdefault(key, []).append(current)
+                elif line.strip() not in ignored and len(ignored) < limits.MAX_NOTES:  # each odd heading once
+                    ignored.add(line.strip())
+                    warnings.append(f"{source}: heading {line.strip()!r} ignored (answer headings: {_keys_text()}).")
                 continue
             if level <= current_level:
                 current, current_level = None, level
@@ -73,9 +81,36 @@ def parse_answers(text: str, source: str) -> tuple[dict[str, str], list[str]]:
     return answers, warnings
 
 
+def _heading(line: str) -> tuple[int, str] | None:
+    """(level, title) of an ATX heading ('## Q3: title ##'), else None. Plain string work: no regex backtracking."""
+    indent = len(line) - len(line.lstrip(" "))
+    rest = line[indent:]
+    level = len(rest) - len(rest.lstrip("#"))
+    if indent > 3 or not 1 <= level <= 6 or (len(rest) > level and rest[level] not in " \t"):
+        return None
+    title = rest[level:].strip()
+    closed = title.rstrip("#")
+    if not closed or closed[-1] in " \t":
+        title = closed.rstrip()
+    return level, title
+
+
+def _strip_comments(text: str) -> str:
+    """``text`` without HTML comments; an unclosed ``<!--`` hides the rest, as in HTML. Linear time."""
+    parts, position = [], 0
+    while (start := text.find("<!--", position)) >= 0:
+        parts.append(text[position:start])
+        end = text.find("-->", start + 4)
+        if end < 0:
+            return "".join(parts)
+        position = end + 3
+    parts.append(text[position:])
+    return "".join(parts)
+
+
 def clean_answer(body: str) -> str:
     """The answer without HTML comments, quoted question lines (``>``) and surrounding blank lines."""
-    body = _COMMENT.sub("", body)
+    body = _strip_comments(body)
     lines = [line for line in body.splitlines() if not line.lstrip().startswith(">")]
     return "\n".join(lines).strip()
 

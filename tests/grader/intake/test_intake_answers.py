@@ -1,5 +1,7 @@
 """Written answers: headings in their accepted forms, empty sections missing, questions and comments left out."""
 
+import time
+
 import pytest
 
 from grader.intake import load_submission
@@ -83,3 +85,18 @@ def test_md_without_headings_is_warned(write_file):
     )
     assert submission.answers == {}
     assert any("answers.md has no answered sections" in warning for warning in submission.warnings)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "## Q3" + " \t" * 50_000 + "x\n",  # cubic for a regex with a lazy title and optional closing hashes
+        "## Q3" + " " * 100_000 + "!\n",  # quadratic for adjacent optional whitespace in the question pattern
+        "## Q3\n" + "<!--" * 100_000,  # quadratic for a lazy DOTALL comment pattern
+    ],
+    ids=["heading-whitespace", "question-whitespace", "unclosed-comments"],
+)
+def test_hostile_markdown_is_parsed_in_linear_time(text: str):
+    started = time.perf_counter()
+    parse_answers(text, "answers.md")
+    assert time.perf_counter() - started < 5.0  # takes milliseconds; a backtracking regex took minutes

@@ -66,7 +66,8 @@ def parse_answers(text: str, source: str) -> tuple[dict[str, str], list[str]]:
                     sections.setdefault(key, []).append(current)
                 elif line.strip() not in ignored and len(ignored) < limits.MAX_NOTES:  # each odd heading once
                     ignored.add(line.strip())
-                    warnings.append(f"{source}: heading {line.strip()!r} ignored (answer headings: {_keys_text()}).")
+                    shown = line.strip()[:_TITLE_CHARS]
+                    warnings.append(f"{source}: heading {shown!r} ignored (answer headings: {_keys_text()}).")
                 continue
             if level <= current_level:
                 current, current_level = None, level

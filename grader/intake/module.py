@@ -17,6 +17,7 @@ from grader.intake.models import DroppedLine, IntakeError
 _MAGIC = re.compile(r"^\s*(?P<sigil>%|!)")
 _MAGIC_ASSIGN = re.compile(r"^\s*[A-Za-z_][\w.,\s]*=\s*(?P<sigil>[%!])(?!=)")
 _HELP = re.compile(r"^\s*(\?\??[\w.]+|[\w.]+\?\??)\s*$")
+_SHOWN_CHARS = 200  # of a source line quoted in a message
 _SIGIL_REASON = {"%": "IPython magic", "!": "shell command"}
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _IMPORTS = (ast.Import, ast.ImportFrom)
@@ -70,7 +71,7 @@ def syntax_error_message(error: SyntaxError, where: str) -> str:
     if error.text:
         text = error.text.rstrip("\n")
         caret = " " * max((error.offset or 1) - 1 - (len(text) - len(text.lstrip())), 0) + "^"
-        message += f"\n    {text.strip()}\n    {caret}"
+        message += f"\n    {_shorten(text)}\n    {caret[:_SHOWN_CHARS]}"
     return message
 
 
@@ -80,7 +81,7 @@ def module_warnings(tree: ast.Module, where: str, lines: list[str]) -> list[str]
     statements = [node for node in tree.body if not _runs_nothing_on_import(node)]
     for node in statements[: limits.MAX_NOTES]:
         warnings.append(
-            f"{where} line {node.lineno}: the top-level statement `{lines[node.lineno - 1].strip()}` runs when the "
+            f"{where} line {node.lineno}: the top-level statement `{_shorten(lines[node.lineno - 1])}` runs when the "
             'grader imports your module; put it under `if __name__ == "__main__":` or in a function.'
         )
     if len(statements) > limits.MAX_NOTES:
@@ -192,7 +193,13 @@ class CellFilter:
         if len(self.dropped) >= limits.MAX_NOTES:
             self.unlisted += 1
             return
-        self.dropped.append(DroppedLine(cell=cell, line=line, text=text.strip()[:200], reason=reason))
+        self.dropped.append(DroppedLine(cell=cell, line=line, text=_shorten(text), reason=reason))
+
+
+def _shorten(line: str) -> str:
+    """A source line for a message: stripped, and cut to ``_SHOWN_CHARS`` characters."""
+    line = line.strip()
+    return line if len(line) <= _SHOWN_CHARS else line[: _SHOWN_CHARS - 3] + "..."
 
 
 def _magic_reason(line: str) -> str | None:

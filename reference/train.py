@@ -129,6 +129,7 @@ def train_model(
     optimizer = torch.optim.AdamW(
         [{"params": decay, "weight_decay": recipe.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
         lr=recipe.lr,
+        fused=device.type == "cuda",
     )
     generator = torch.Generator(device=device).manual_seed(recipe.seed)
     on_cuda = device.type == "cuda"

@@ -27,6 +27,9 @@ started=$(date +%s)
 
 log() { printf '[smoke %3ds] %s\n' "$(($(date +%s) - started))" "$*" >&2; }
 fail() { log "FAIL: $*"; exit 1; }
+problems=()
+# A wrong grade is recorded and the test goes on (restart, persistence); it fails at the end.
+problem() { log "PROBLEM: $*"; problems+=("$*"); }
 
 if docker compose version >/dev/null 2>&1; then
     compose_cmd=(docker compose)
@@ -139,7 +142,7 @@ log "both graded in $(($(date +%s) - grading_start)) s"
 read -r ref_score ref_max <<<"$(score_of "$reference_id")"
 read -r tpl_score tpl_max <<<"$(score_of "$template_id")"
 log "reference $ref_score/$ref_max, template $tpl_score/$tpl_max"
-python3 - "$WORK/report-$reference_id.json" <<'PY' || fail "the reference did not get full marks"
+python3 - "$WORK/report-$reference_id.json" <<'PY' || problem "the reference scored $ref_score/$ref_max, expected full marks"
 import json, sys
 report = json.load(open(sys.argv[1]))
 lost = [f'{c["id"]}: {c["status"]} {c["score"]:g}/{c["max_score"]:g} {c.get("message", "")[:120]}'
@@ -149,7 +152,7 @@ if report["score"] != report["max_score"] or report["max_score"] <= 0 or not rep
     sys.exit(1)
 PY
 python3 -c 'import sys; sys.exit(float(sys.argv[1]) != 0 or float(sys.argv[2]) <= 0)' "$tpl_score" "$tpl_max" \
-    || fail "the template scored $tpl_score/$tpl_max, expected 0"
+    || problem "the template scored $tpl_score/$tpl_max, expected 0"
 
 # --- restart: nothing lost ----------------------------------------------------------------------------
 log "restarting the stack (down, up; volumes kept)"
@@ -167,4 +170,8 @@ count=$(curl -sS -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/submissions" | 
 [ "$count" = 2 ] || fail "after the restart the student has $count submissions, expected 2"
 log "after the restart: token valid, 2 submissions, same grades"
 
+if [ "${#problems[@]}" -gt 0 ]; then
+    printf '  - %s\n' "${problems[@]}" >&2
+    fail "${#problems[@]} problem(s) after $(($(date +%s) - started)) s"
+fi
 log "PASS in $(($(date +%s) - started)) s (reference $ref_score/$ref_max, template $tpl_score/$tpl_max)"

@@ -210,11 +210,13 @@ def _magic_reason(line: str) -> str | None:
 
 
 def _segment(lines: list[str], node: ast.stmt) -> str:
-    """The statement's exact text, decorators included (other statements on the same line left out)."""
+    """The statement's text with decorators and a trailing comment; other statements on its lines left out."""
     decorators = getattr(node, "decorator_list", None)
     start_line, start_col = (decorators[0].lineno, 0) if decorators else (node.lineno, node.col_offset)
     end_line, end_col = node.end_lineno or node.lineno, node.end_col_offset
     chunk = [line.encode() for line in lines[start_line - 1 : end_line]]  # ast's columns count UTF-8 bytes
+    if chunk[-1][end_col:].lstrip().startswith(b"#"):
+        end_col = len(chunk[-1])
     if len(chunk) == 1:
         return chunk[0][start_col:end_col].decode()
     return b"\n".join([chunk[0][start_col:], *chunk[1:-1], chunk[-1][:end_col]]).decode()

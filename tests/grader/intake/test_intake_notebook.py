@@ -170,8 +170,8 @@ def test_future_import_is_hoisted_to_the_top(write_notebook):
 def test_statements_sharing_a_line_with_non_ascii_text(write_notebook):
     cells = [("code", 'print("é"); GREETING = "héllo"  # ü\nclass Net:\n    name = "ñet"  # comment\n')]
     submission = load_submission([write_notebook(cells)])
-    assert 'GREETING = "héllo"\n' in submission.module_source
-    assert 'class Net:\n    name = "ñet"\n' in submission.module_source
+    assert '\nGREETING = "héllo"  # ü\n' in submission.module_source
+    assert 'class Net:\n    name = "ñet"  # comment\n' in submission.module_source
     assert [item.text for item in submission.dropped] == ['print("é"); GREETING = "héllo"  # ü']
 
 
@@ -184,3 +184,27 @@ def test_nul_character_in_a_cell_is_an_intake_error(write_notebook):
         assert "vit_lab.ipynb, cell 0 cannot be parsed as Python" in error.message
     else:
         raise AssertionError("a NUL character in a cell must be an IntakeError")
+
+
+def test_reference_as_a_notebook_keeps_every_definition_verbatim(write_notebook):
+    from reference.bundle import bundle_submission
+
+    source = bundle_submission()
+    lines = source.splitlines()
+    segments = []
+    for node in ast.parse(source).body:
+        start = node.decorator_list[0].lineno if getattr(node, "decorator_list", None) else node.lineno
+        segments.append("\n".join(lines[start - 1 : node.end_lineno]))
+    training = "model = ViT()\nfor epoch in range(100):\n    print(epoch)\nraise SystemExit"
+    cells = [("code", "!pip install timm\n%matplotlib inline"), *[("code", s) for s in segments], ("code", training)]
+    submission = load_submission([write_notebook(cells)])
+    for segment in segments[1:]:  # [0] is the bundle's docstring
+        assert segment in submission.module_source
+    assert "SystemExit" not in submission.module_source and "range(100)" not in submission.module_source
+    assert [item.reason for item in submission.dropped] == [
+        "shell command",
+        "IPython magic",
+        "assignment that runs code (only constants are kept)",
+        "top-level loop",
+        "top-level statement",
+    ]

@@ -84,3 +84,14 @@ def test_cli_writes_summary(tmp_path, capsys):
         summary["params"] == sum(p.numel() for p in ViT(embed_dim=16, nb_blocks=1, num_heads=2).parameters()) - 16 * 17
     )
     assert summary["torch"] == torch.__version__ and summary["samples_per_second"] > 0
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_short_run_on_cuda_with_bf16(bundled):
+    make_deterministic(SHORT_RUN.seed, warn_only=True)
+    model = ViT()
+    history = train_model(model, bundled[0], SHORT_RUN.model_copy(update={"threads": None}), "cuda")
+    accuracy = evaluate(model, bundled[1], "cuda")
+    assert accuracy >= SHORT_RUN_FLOOR, f"accuracy {accuracy:.4f} < {SHORT_RUN_FLOOR} on CUDA"
+    assert history.samples_per_second > 0

@@ -18,6 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from service import logs
 from service.api.routes import assignment, instructor, ops, submissions, users
+from service.auth import Authenticator
 from service.config import Settings, get_settings
 from service.db import Database
 from service.middleware import BodyLimitMiddleware
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.run_migrations:
             upgrade(database)
         app.state.database = database
+        app.state.authenticate = Authenticator(database, settings.auth_cache_s)
         app.state.store = BlobStore(settings.resolved_storage_dir)
         yield
         database.dispose()

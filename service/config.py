@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     grader: str = Field(default="grader.api:grade_files", description="The grading function, 'module:name'.")
     shutdown_grace_s: float = Field(default=30.0, description="On SIGTERM, time to finish running jobs.")
     log_level: str = Field(default="INFO", description="Log level of the JSON logs.")
+    auth_cache_s: float = Field(default=5.0, description="How long a process remembers a token (rotation delay).")
     run_migrations: bool = Field(default=True, description="Apply Alembic migrations when the app starts.")
 
     @property

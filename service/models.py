@@ -119,6 +119,7 @@ class Result(Base):
     succeeded: Mapped[bool] = mapped_column()
     gradable: Mapped[bool] = mapped_column()
     duration_s: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(Text, default="")
     report: Mapped[dict[str, Any]] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

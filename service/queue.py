@@ -159,6 +159,7 @@ def complete(database: Database, claim: Claim, report: dict[str, Any], user_id: 
                     succeeded=succeeded,
                     gradable=bool(report.get("gradable", False)),
                     duration_s=float(report.get("duration_s", 0.0)),
+                    message=str(report.get("message", ""))[:4000],
                     report=report,
                 )
             )

@@ -4,13 +4,14 @@ import logging
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, aliased
 
 from service import queue
+from service.auth import Caller
 from service.config import Settings
 from service.db import Database
-from service.models import Job, Result, Role, Status, Submission, User, utcnow
+from service.models import Job, Result, Status, Submission, User, utcnow
 from service.schemas import GradePublic, SubmissionPublic, files_public, links_for
 from service.storage import BlobStore
 from service.uploads import UploadedFile
@@ -27,9 +28,9 @@ class RateLimited(Exception):
         self.message = message
 
 
-def check_rate(session: Session, user: User, settings: Settings) -> None:
+def check_rate(session: Session, user: Caller, settings: Settings) -> None:
     """Raise ``RateLimited`` when ``user`` has used up the window (instructors are not limited)."""
-    if user.role == Role.instructor or settings.rate_limit_count <= 0:
+    if user.instructor or settings.rate_limit_count <= 0:
         return
     since = utcnow() - timedelta(seconds=settings.rate_limit_window_s)
     recent = session.scalars(
@@ -50,13 +51,13 @@ def check_rate(session: Session, user: User, settings: Settings) -> None:
 
 
 def create(
-    database: Database, store: BlobStore, settings: Settings, user: User, uploads: list[UploadedFile]
+    database: Database, store: BlobStore, settings: Settings, user: Caller, uploads: list[UploadedFile]
 ) -> tuple[Submission, Job, int | None]:
     """Store the files (fsynced), then commit the submission and its job: only then may the caller answer 202."""
     files = [{"name": u.name, "sha256": store.put(u.data), "size": len(u.data)} for u in uploads]
     with database.write_session() as session:
-        locked = session.scalars(select(User).where(User.id == user.id).with_for_update()).one()
-        check_rate(session, locked, settings)  # again, under the write lock: concurrent requests cannot both pass
+        session.scalars(select(User.id).where(User.id == user.id).with_for_update()).one()  # per-student lock
+        check_rate(session, user, settings)  # again, under the write lock: concurrent requests cannot both pass
         submission = Submission(user_id=user.id, files=files, status=Status.queued)
         session.add(submission)
         session.flush()
@@ -66,10 +67,10 @@ def create(
     return submission, job, where
 
 
-def get_owned(session: Session, user: User, submission_id: str) -> Submission | None:
+def get_owned(session: Session, user: Caller, submission_id: str) -> Submission | None:
     """The submission if ``user`` may read it (its owner, or an instructor); None otherwise."""
     query = select(Submission).where(Submission.id == submission_id)
-    if user.role != Role.instructor:
+    if not user.instructor:
         query = query.where(Submission.user_id == user.id)
     return session.scalars(query).first()
 
@@ -99,51 +100,70 @@ def latest_result(session: Session, submission_id: str) -> Result | None:
     ).first()
 
 
-def public(session: Session, submission: Submission) -> SubmissionPublic:
-    """The status view of a submission."""
-    job = session.scalars(
-        select(Job).where(Job.submission_id == submission.id).order_by(Job.id.desc()).limit(1)
-    ).first()
-    rows = session.execute(
-        select(Result, Job.kind)
-        .join(Job, Job.id == Result.job_id)
-        .where(Result.submission_id == submission.id)
-        .order_by(Result.id)
-    ).all()
+_LATEST_JOB = aliased(Job)
+_QUEUED = aliased(Job)
+_STATUS = (
+    select(
+        Submission.id, Submission.user_id, Submission.status, Submission.created_at, Submission.files, User.name,
+        _LATEST_JOB.status.label("job_status"), _LATEST_JOB.progress, _LATEST_JOB.attempts, _LATEST_JOB.error,
+        select(func.count()).select_from(_QUEUED)
+        .where(_QUEUED.status == Status.queued, _QUEUED.id < _LATEST_JOB.id).scalar_subquery().label("ahead"),
+    )
+    .join(User, User.id == Submission.user_id)
+    .outerjoin(
+        _LATEST_JOB,
+        _LATEST_JOB.id == select(func.max(Job.id)).where(Job.submission_id == Submission.id).scalar_subquery(),
+    )
+    .where(Submission.id == bindparam("sid"))
+)  # fmt: skip
+_GRADES = (
+    select(Result.job_id, Job.kind, Result.score, Result.max_score, Result.succeeded, Result.gradable,
+           Result.created_at, Result.message)
+    .join(Job, Job.id == Result.job_id)
+    .where(Result.submission_id == bindparam("sid"))
+    .order_by(Result.id)
+)  # fmt: skip
+
+
+def status_view(session: Session, submission_id: str, caller: Caller | None = None) -> SubmissionPublic | None:
+    """The status of a submission in two queries (the hot path of polling); None if ``caller`` may not see it."""
+    row = session.execute(_STATUS, {"sid": submission_id}).first()
+    if row is None or (caller is not None and not caller.instructor and row.user_id != caller.id):
+        return None
+    rows = session.execute(_GRADES, {"sid": submission_id}).all()
     grades = [
-        GradePublic(
-            job_id=r.job_id,
-            kind=kind,
-            score=r.score,
-            max_score=r.max_score,
-            succeeded=r.succeeded,
-            gradable=r.gradable,
-            created_at=r.created_at,
-        )
-        for r, kind in rows
-    ]
-    latest = rows[-1][0] if rows else None
-    message = ""
-    if job is not None and job.status == Status.error and job.error:
-        message = job.error
-    elif latest is not None:
-        message = str(latest.report.get("message", ""))
-    student = session.scalar(select(User.name).where(User.id == submission.user_id)) or ""
+        GradePublic(job_id=g.job_id, kind=g.kind, score=g.score, max_score=g.max_score, succeeded=g.succeeded,
+                    gradable=g.gradable, created_at=g.created_at)
+        for g in rows
+    ]  # fmt: skip
+    latest = rows[-1] if rows else None
+    if row.job_status == Status.error and row.error:
+        message = row.error
+    else:
+        message = latest.message if latest is not None else ""
     return SubmissionPublic(
-        id=submission.id,
-        student=student,
-        status=submission.status,
-        position=queue.position(session, job) if job is not None else None,
-        progress=job.progress if job is not None and job.status == Status.running else "",
-        attempts=job.attempts if job is not None else 0,
-        created_at=submission.created_at,
-        files=files_public(submission.files),
-        score=latest.score if latest else None,
-        max_score=latest.max_score if latest else None,
+        id=row.id,
+        student=row.name,
+        status=row.status,
+        position=row.ahead + 1 if row.job_status == Status.queued else None,
+        progress=row.progress if row.job_status == Status.running else "",
+        attempts=row.attempts or 0,
+        created_at=row.created_at,
+        files=files_public(row.files),
+        score=latest.score if latest is not None else None,
+        max_score=latest.max_score if latest is not None else None,
         message=message,
         grades=grades,
-        links=links_for(submission.id),
+        links=links_for(row.id),
     )
+
+
+def public(session: Session, submission: Submission) -> SubmissionPublic:
+    """The status view of a submission the caller may already see."""
+    view = status_view(session, submission.id)
+    if view is None:
+        raise LookupError(f"Submission {submission.id!r} vanished while being read.")
+    return view
 
 
 def regrade(session: Session, submission: Submission, settings: Settings) -> Job | None:

@@ -3,27 +3,27 @@
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from service import auth
+from service.auth import Caller
 from service.config import Settings
 from service.db import Database
-from service.models import Role, User
 from service.storage import BlobStore
 
 bearer = HTTPBearer(auto_error=False, description="The token from `python -m service.roster`.")
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     return request.app.state.database
 
 
-def get_store(request: Request) -> BlobStore:
+async def get_store(request: Request) -> BlobStore:
     return request.app.state.store
 
 
@@ -32,7 +32,8 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 StoreDep = Annotated[BlobStore, Depends(get_store)]
 
 
-def get_session(database: DatabaseDep):  # noqa: ANN201
+async def get_session(database: DatabaseDep):  # noqa: ANN201
+    """A read session; it connects on first use (in the route's thread) and closes after the response."""
     with database.session() as session:
         yield session
 
@@ -40,17 +41,19 @@ def get_session(database: DatabaseDep):  # noqa: ANN201
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_current_user(
-    database: DatabaseDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> User:
+async def get_current_user(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Caller:
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "Missing token: send 'Authorization: Bearer <your token>'.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    with database.session() as session:
-        user = auth.authenticate(session, credentials.credentials)
+    authenticate = request.app.state.authenticate
+    user = authenticate.cached(credentials.credentials) or await run_in_threadpool(
+        authenticate, credentials.credentials
+    )
     if user is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -60,13 +63,13 @@ def get_current_user(
     return user
 
 
-CurrentUser = Annotated[User, Depends(get_current_user)]
+CurrentUser = Annotated[Caller, Depends(get_current_user)]
 
 
-def get_instructor(user: CurrentUser) -> User:
-    if user.role != Role.instructor:
+async def get_instructor(user: CurrentUser) -> Caller:
+    if not user.instructor:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "Instructors only: this token is a student's.")
     return user
 
 
-InstructorUser = Annotated[User, Depends(get_instructor)]
+InstructorUser = Annotated[Caller, Depends(get_instructor)]

@@ -66,10 +66,10 @@ def list_submissions(
 @router.get("/{submission_id}", response_model=SubmissionPublic, responses=ERRORS)
 def get_submission(submission_id: str, user: CurrentUser, session: SessionDep) -> SubmissionPublic:
     """Status: queued (with its queue position), running (with progress), done or error."""
-    submission = submissions.get_owned(session, user, submission_id)
-    if submission is None:
+    view = submissions.status_view(session, submission_id, user)
+    if view is None:
         raise HTTPException(404, f"No submission {submission_id!r} among yours.")
-    return submissions.public(session, submission)
+    return view
 
 
 def _latest_report(session: SessionDep, user: CurrentUser, submission_id: str) -> dict:

@@ -64,6 +64,7 @@ def upgrade() -> None:
         sa.Column("succeeded", sa.Boolean(), nullable=False),
         sa.Column("gradable", sa.Boolean(), nullable=False),
         sa.Column("duration_s", sa.Float(), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
         sa.Column("report", sa.JSON(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.UniqueConstraint("job_id", name="uq_results_job"),

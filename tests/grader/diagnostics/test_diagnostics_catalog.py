@@ -63,7 +63,9 @@ def test_with_mistakes_leaves_the_reference_untouched():
     reference, x = seeded(ViT)
     before = reference(x).detach()
     with_mistakes(reference, [MISTAKES["q4.no_scaling"], MISTAKES["q5.post_norm"]])
+    diagnose_module(reference, x, before * 2, TOL)  # tries every single mistake and pair in place
     assert type(reference.blocks[0].attn) is MultiHeadSelfAttention
+    assert {type(m) for m in reference.modules()} == {type(m) for m in seeded(ViT)[0].modules()}
     assert torch.equal(reference(x).detach(), before)
 
 
@@ -110,3 +112,13 @@ def test_register_refuses_duplicates_and_foreign_variants():
         register(MISTAKES["q5.post_norm"])
     with pytest.raises(TypeError, match="subclass"):
         register(Mistake(id="x.bad", question="Q5", name="n", hint="h", target=TransformerBlock, variant=MLP))
+
+
+@pytest.mark.parametrize("first", ["grader.diagnostics", "grader.checks", "grader.checks.q6_vit"])
+def test_packages_import_in_any_order(first):
+    import subprocess
+    import sys
+
+    code = f"import {first}; import grader.checks, grader.diagnostics"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr

@@ -19,14 +19,16 @@ from pathlib import Path
 
 import torch
 
-from grader.api import grade_files
-from grader.baseline import reference_accuracy
-from grader.checks.q7_accuracy import recipe_for
-from grader.runner import resolve_device
-from grader.sandbox import Sandbox
-from grader.settings import GraderSettings
-from reference.bundle import bundle_submission
-from reference.train import cpu_model
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout's packages, whatever the install
+
+from grader.api import grade_files  # noqa: E402
+from grader.baseline import reference_accuracy  # noqa: E402
+from grader.checks.q7_accuracy import recipe_for  # noqa: E402
+from grader.runner import resolve_device  # noqa: E402
+from grader.sandbox import Sandbox  # noqa: E402
+from grader.settings import GraderSettings  # noqa: E402
+from reference.bundle import bundle_submission  # noqa: E402
+from reference.train import cpu_model  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,8 +46,11 @@ def sandbox_start_seconds(device: str, settings: GraderSettings) -> float:
 def one_run(files: list[Path], device: str, profile: str, settings: GraderSettings) -> dict:
     start = sandbox_start_seconds(device, settings)
     report = grade_files(files, device=device, data_profile=profile, settings=settings)
-    if not report.succeeded or report.score != report.max_score:
-        raise RuntimeError(f"the reference did not get full marks: {report.score}/{report.max_score} {report.message}")
+    if not report.succeeded:
+        raise RuntimeError(f"the grader failed on the reference: {report.message}")
+    short = [f"{c.id} {c.score:g}/{c.max_score:g}" for c in report.checks if c.score < c.max_score]
+    if short:
+        sys.stderr.write(f"warning: the reference lost points on {', '.join(short)}\n")
     by_category: dict[str, float] = {}
     for check in report.checks:
         by_category[check.category.value] = by_category.get(check.category.value, 0.0) + check.duration_s

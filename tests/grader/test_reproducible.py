@@ -33,7 +33,6 @@ def test_reference_code_and_written_checks_twice_give_identical_reports():
     select = ("q[1-6].*", "q8.*", "static.*", "written.*")
     first = graded("reference", select)
     second = grade_files(list(reference_files()), device="cpu", data_profile="bundled", seed=0, select=list(select))
-    assert first.score == first.max_score
     same(first, second)
 
 

@@ -112,7 +112,10 @@ class CellFilter:
         lines = source.splitlines()
         first = next((line for line in lines if line.strip()), "")
         if first.lstrip().startswith("%%"):
-            self._drop(index, lines.index(first) + 1, first, "IPython cell magic (the whole cell)")
+            reason = "IPython cell magic (the whole cell)"
+            if first.lstrip().startswith(("%%writefile", "%%file")):
+                reason = "%%writefile cell (its text is a file, not notebook code: submit that file instead)"
+            self._drop(index, lines.index(first) + 1, first, reason)
             return
         tree, lines = self._parse_cell(index, source)
         kept: list[tuple[str, bool]] = []

@@ -29,6 +29,7 @@ def test_magics_and_shell_lines_are_dropped(write_notebook):
             ("code", "%%time\nfor i in range(10**9):\n    pass"),
             ("code", "files = !ls data\nnn_help = 1\ntorch.nn.Linear?\n%load_ext autoreload"),
             ("code", "def f(x):\n    %time y = x\n    return x"),
+            ("code", "%%writefile vit.py\nclass ViT:\n    pass"),
         ]
     )
     submission = load_submission([path])
@@ -36,6 +37,7 @@ def test_magics_and_shell_lines_are_dropped(write_notebook):
     assert dropped["!pip install timm"] == (0, 1, "shell command")
     assert dropped["%matplotlib inline"] == (0, 2, "IPython magic")
     assert dropped["%%time"] == (1, 1, "IPython cell magic (the whole cell)")
+    assert dropped["%%writefile vit.py"][2].startswith("%%writefile cell")
     assert dropped["files = !ls data"] == (2, 1, "shell command")
     assert dropped["torch.nn.Linear?"] == (2, 3, "IPython help")
     assert dropped["%load_ext autoreload"] == (2, 4, "IPython magic")

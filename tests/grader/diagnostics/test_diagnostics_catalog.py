@@ -114,11 +114,11 @@ def test_register_refuses_duplicates_and_foreign_variants():
         register(Mistake(id="x.bad", question="Q5", name="n", hint="h", target=TransformerBlock, variant=MLP))
 
 
-@pytest.mark.parametrize("first", ["grader.diagnostics", "grader.checks", "grader.checks.q6_vit"])
-def test_packages_import_in_any_order(first):
+def test_diagnostics_import_first_without_a_cycle():
+    """grader.checks imports every check module, which import grader.diagnostics: no cycle back."""
     import subprocess
     import sys
 
-    code = f"import {first}; import grader.checks, grader.diagnostics"
+    code = "import grader.diagnostics; import grader.checks"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr

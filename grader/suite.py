@@ -7,6 +7,7 @@ from pathlib import Path
 from grader.checks.registry import CheckSpec
 
 GRADER_DIR = Path(__file__).parent
+RUBRIC = GRADER_DIR.parent / "reference" / "rubric.toml"
 
 
 def grader_source_files() -> list[Path]:
@@ -15,7 +16,7 @@ def grader_source_files() -> list[Path]:
 
 
 def suite_sha256(specs: Iterable[CheckSpec]) -> str:
-    """SHA-256 over the checks' (id, question, category, points, hidden) and the grader's source files.
+    """SHA-256 over the checks' (id, question, category, points, hidden), the grader's source files and the rubric.
 
     Two reports with the same ``suite_sha256`` were graded by the same checks with the same weights and
     the same code; a TA changing one weight or one line of a check changes it.
@@ -26,4 +27,6 @@ def suite_sha256(specs: Iterable[CheckSpec]) -> str:
     for path in grader_source_files():
         digest.update(f"file {path.relative_to(GRADER_DIR).as_posix()}\n".encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
+    if RUBRIC.is_file():
+        digest.update(b"file reference/rubric.toml\n" + hashlib.sha256(RUBRIC.read_bytes()).digest())
     return digest.hexdigest()

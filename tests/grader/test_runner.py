@@ -158,3 +158,14 @@ def test_cuda_without_a_gpu_is_a_grader_fault():
 
     with pytest.raises(GraderFault, match="no CUDA device"):
         grade_submission(Submission(module_source=None, answers={}), device="cuda", select=["written.q3"])
+
+
+def test_suite_hash_changes_with_a_weight_and_not_with_the_order():
+    from grader.suite import suite_sha256
+
+    specs = select_checks()
+    base = suite_sha256(specs)
+    assert base == suite_sha256(list(reversed(specs)))
+    heavier = [dataclasses.replace(s, points=s.points + 1) if s.id == "q3.shape" else s for s in specs]
+    assert suite_sha256(heavier) != base
+    assert len(base) == 64

@@ -109,11 +109,13 @@ def is_close(got: torch.Tensor, expected: torch.Tensor, tol: Tolerance) -> bool:
     return tuple(got.shape) == tuple(expected.shape) and difference(got, expected, tol).within
 
 
-def mismatch_message(what: str, diff: Difference, tol: Tolerance, config: dict[str, Any]) -> str:
+def mismatch_message(
+    what: str, diff: Difference, tol: Tolerance, config: dict[str, Any], against: str = "the reference"
+) -> str:
     """``output differs from the reference: max abs error 0.31 at index (0, 3, 5) (got 1.2, expected 0.89);
     tolerance atol=1e-05, rtol=0.0001 (embed_dim=64)``."""
     return (
-        f"{what} differs from the reference: max abs error {diff.max_abs_error:.3g} at index "
+        f"{what} differs from {against}: max abs error {diff.max_abs_error:.3g} at index "
         f"{fmt_shape(diff.index)} (got {diff.got_value:.6g}, expected {diff.expected_value:.6g}); "
         f"tolerance {tol} ({fmt_config(config)})."
     )

@@ -166,7 +166,7 @@ def permutation_and_mixing(
     diff = difference(got[1], got[0][perm], tol)
     if not diff.within:
         raise CheckFailed(
-            mismatch_message(f"{name}(x[:, perm]) vs {name}(x)[:, perm]", diff, tol, config),
+            mismatch_message(f"{name}(x[:, perm])", diff, tol, config, against=f"{name}(x)[:, perm]"),
             hint=(
                 "Self-attention is permutation-equivariant: no token may be treated by its position. Look for "
                 "indexing by position, a mask, a cumulative op, or a softmax/sum over the wrong axis."

@@ -59,7 +59,7 @@ def property_(ctx: CheckContext) -> Outcome:
     if not diff.within:
         hint, matched = hint_from(diagnose_module(reference, x, got, tol, pairs=False), "an MLP", DEFAULT_HINT)
         raise CheckFailed(
-            mismatch_message(f"{NAME} activation values", diff, tol, config),
+            mismatch_message(f"{NAME} activation values", diff, tol, config, against="GELU of the pre-activations"),
             hint=hint,
             details={"expected": expected[0, 0].tolist(), "got": got[0, 0].tolist(), "known_mistakes": matched},
         )

@@ -67,7 +67,7 @@ def property_(ctx: CheckContext) -> Outcome:
         diff = difference(got, expected, tol)
         if not diff.within:
             raise CheckFailed(
-                mismatch_message(f"{NAME} with {label} (expected {expected_form})", diff, tol, config),
+                mismatch_message(f"{NAME} with {label}", diff, tol, config, against=f"the expected {expected_form}"),
                 hint=(
                     "Each sub-layer sits on a residual path and LayerNorm only feeds the sub-layer: "
                     "x = x + attn(norm1(x)); y = x + mlp(norm2(x)). A post-norm block, a missing residual, or a "

@@ -146,7 +146,8 @@ def state_mismatch(
         f"{class_name}({fmt_config(config)}): the state_dict does not match the contract: " + "; ".join(parts) + ".",
         hint=(
             "Use exactly the attribute names and layer types of the template (e.g. self.q, self.k, self.v, "
-            "self.proj as nn.Linear(embed_dim, embed_dim)) so the reference weights load with strict=True."
+            "self.proj as nn.Linear(embed_dim, embed_dim)) so the reference weights load with strict=True; "
+            "a fixed table such as the sinusoidal pos_embed is a persistent buffer (self.register_buffer)."
         ),
         details={
             "expected_keys": {k: list(v) for k, v in sorted(expected.items())},

@@ -114,11 +114,10 @@ def check_equivalence(
         reference = seeded_reference(ctx, cls, case.kwargs, salt=f"case:{i}")
         x = ctx.randn(*case.input_shape, salt=f"input:{i}")
         expected, grad_output, expected_grad = reference_outputs(reference, x, ctx, salt=str(i))
-        if i == 0:
-            own = remote.forward(ctx, name, case.kwargs, x, salt=f"keys:{i}")
-            failure = state_mismatch(remote.state_shapes(reference), own.state_shapes, name, case.kwargs)
-            if failure is not None:
-                raise failure
+        own = remote.forward(ctx, name, case.kwargs, x, salt=f"keys:{i}")  # the child's own keys, before loading
+        failure = state_mismatch(remote.state_shapes(reference), own.state_shapes, name, case.kwargs)
+        if failure is not None:
+            raise failure
         got = remote.forward(ctx, name, case.kwargs, x, state=reference.state_dict(), grad_output=grad_output)
         require_shape(got.output, tuple(expected.shape), f"{name} output", case.config())
         diff = difference(got.output, expected, tol)

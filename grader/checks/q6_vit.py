@@ -1,6 +1,7 @@
 """Q6 checks: the sinusoidal encoding and the ViT, [CLS] at index 0 read by the head after the final norm."""
 
 import copy
+from collections.abc import Callable
 
 import torch
 
@@ -185,13 +186,14 @@ def permute_patches(x: torch.Tensor, perm: torch.Tensor, patch: int) -> torch.Te
     """Move the patch at grid position perm[j] to position j (row-major), pixels inside patches untouched."""
     B, C, H, W = x.shape
     gh, gw = H // patch, W // patch
-    tiles = x.view(B, C, gh, patch, gw, patch).permute(0, 1, 2, 4, 3, 5).reshape(B, C, gh * gw, patch, patch)
-    tiles = tiles[:, :, perm]  # (B, C, N, p, p) in the new order
+    tiles = x.view(B, C, gh, patch, gw, patch).permute(0, 1, 2, 4, 3, 5)  # (B, C, gh, gw, p, p)
+    tiles = tiles.reshape(B, C, gh * gw, patch, patch)[:, :, perm]  # (B, C, N, p, p) in the new order
     grid = tiles.view(B, C, gh, gw, patch, patch).permute(0, 1, 2, 4, 3, 5)  # (B, C, gh, p, gw, p)
-    return grid.reshape(B, C, H, W)
+    return grid.reshape(B, C, H, W)  # (B, C, H, W)
 
 
-def _edited(reference: ViT, edit) -> dict[str, torch.Tensor]:
+def _edited(reference: ViT, edit: Callable[[dict[str, torch.Tensor]], object]) -> dict[str, torch.Tensor]:
+    """A copy of the reference's state_dict, changed in place by ``edit``."""
     state = {k: v.clone() for k, v in reference.state_dict().items()}
     edit(state)
     return state

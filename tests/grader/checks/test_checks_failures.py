@@ -147,3 +147,15 @@ def test_compare_helpers():
         require_tensor(torch.tensor([1.0, float("nan")]), "output")
     with pytest.raises(CheckFailed, match="expected a torch.Tensor"):
         require_tensor([1.0], "output")
+
+
+def test_permute_patches_moves_whole_patches():
+    from grader.checks.q6_vit import permute_patches
+
+    x = torch.arange(2 * 28 * 28.0).view(2, 1, 28, 28)
+    perm = torch.randperm(16, generator=torch.Generator().manual_seed(0))
+    y = permute_patches(x, perm, patch=7)
+    for j in range(16):
+        (r, c), (pr, pc) = divmod(j, 4), divmod(int(perm[j]), 4)
+        moved = y[..., r * 7 : r * 7 + 7, c * 7 : c * 7 + 7]
+        assert torch.equal(moved, x[..., pr * 7 : pr * 7 + 7, pc * 7 : pc * 7 + 7])

@@ -326,7 +326,8 @@ def grade_submission(
             results.append(result)
             if progress is not None:
                 progress(spec.id, index + 1, len(specs), result.status.value)
-        isolation = [str(item) for item in (getattr(box, "isolation", None) or [])]
+        # "uid:60446" -> "uid": which pooled uid ran the child is not part of a reproducible report
+        isolation = [str(item).split(":", 1)[0] for item in (getattr(box, "isolation", None) or [])]
         log_text = str(getattr(box, "log", "") or "") if box is not None else ""
     finally:
         if box is not None:

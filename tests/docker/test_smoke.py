@@ -22,6 +22,15 @@ def docker_available() -> bool:
     return subprocess.run(["docker", "info"], capture_output=True, timeout=30).returncode == 0
 
 
+def default_base() -> dict[str, str]:
+    """Build on the local base (docker/build-local-base.sh) when it exists and no BASE_IMAGE is set."""
+    if "BASE_IMAGE" in os.environ:
+        return {}
+    local = "vitgrade-base:bookworm"
+    found = subprocess.run(["docker", "image", "inspect", local], capture_output=True, timeout=30).returncode == 0
+    return {"BASE_IMAGE": local} if found else {}
+
+
 @pytest.mark.skipif(not docker_available(), reason="no Docker engine answers `docker info`")
 def test_smoke() -> None:
     result = subprocess.run(
@@ -29,7 +38,7 @@ def test_smoke() -> None:
         capture_output=True,
         text=True,
         timeout=60 * 60,
-        env={**os.environ},
+        env={**os.environ, **default_base()},
     )
     assert result.returncode == 0, result.stderr[-6000:]
     assert "PASS" in result.stderr

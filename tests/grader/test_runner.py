@@ -1,4 +1,4 @@
-"""The runner: what a check does -> what the report says; selection; budgets; a module that cannot run."""
+"""The runner and grader.outcomes: what a check does -> what the report says; selection; budgets; no module."""
 
 import dataclasses
 
@@ -6,8 +6,9 @@ import pytest
 
 from grader.checks.registry import REGISTRY, CheckFailed, CheckSpec, Outcome, Skip
 from grader.intake import Submission
+from grader.outcomes import run_check
 from grader.report import CheckCategory, CheckStatus
-from grader.runner import GradingContext, grade_submission, run_check, select_checks
+from grader.runner import GradingContext, grade_submission, select_checks
 from grader.sandbox.errors import SandboxCrashed, SandboxTimeout, StudentError
 from grader.settings import GraderSettings
 

@@ -8,7 +8,8 @@
 # Builds the image (MNIST=bundled unless MNIST=full), starts api + worker-cpu with
 # compose.yaml + compose.cpu.yaml under a throw-away project name, issues a student token, submits the
 # reference (python -m reference.bundle, plus its written answers when the reference has them) and the
-# student template over HTTP, asserts full and zero marks, restarts the stack (down, up: same volumes)
+# student template over HTTP, asserts full and zero marks, grades both with the CI form (docker run
+# --network none ... grade DIR --format junit --fail-under N: exit 0 and 1), restarts the stack (down, up: same volumes)
 # and checks that both submissions and their grades are still there, then tears everything down
 # (volumes included; KEEP=1 keeps the stack for a look). Prints the build and test durations.
 set -euo pipefail
@@ -153,6 +154,21 @@ if report["score"] != report["max_score"] or report["max_score"] <= 0 or not rep
 PY
 python3 -c 'import sys; sys.exit(float(sys.argv[1]) != 0 or float(sys.argv[2]) <= 0)' "$tpl_score" "$tpl_max" \
     || problem "the template scored $tpl_score/$tpl_max, expected 0"
+
+# --- CI use: docker run ... grade DIR --format junit --fail-under N (offline) --------------------------
+ci_grade() { # dir fail_under -> exit status; the JUnit XML in $WORK/ci.xml
+    local status=0
+    docker run --rm --network none -v "$1":/submission:ro "$IMAGE" \
+        grade /submission --format junit --select 'q1.*' --fail-under "$2" >"$WORK/ci.xml" 2>"$WORK/ci.err" || status=$?
+    echo "$status"
+}
+status=$(ci_grade "$WORK/reference" 1)
+python3 -c 'import sys, xml.etree.ElementTree as ET; cases = ET.parse(sys.argv[1]).getroot().iter("testcase"); sys.exit(not any(True for _ in cases))' \
+    "$WORK/ci.xml" || problem "docker run grade --format junit wrote no JUnit test cases: $(head -c 300 "$WORK/ci.xml")"
+[ "$status" = 0 ] || problem "docker run grade (reference, q1, --fail-under 1) exited $status, expected 0: $(tail -3 "$WORK/ci.err")"
+status=$(ci_grade "$WORK/template" 1)
+[ "$status" = 1 ] || problem "docker run grade (template, --fail-under 1) exited $status, expected 1"
+log "CI form: docker run --network none ... grade DIR --format junit --fail-under N exits 0 / 1 as expected"
 
 # --- restart: nothing lost ----------------------------------------------------------------------------
 log "restarting the stack (down, up; volumes kept)"

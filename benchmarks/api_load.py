@@ -13,6 +13,7 @@ Each phase runs ``--runs`` times; the medians are printed with the machine and i
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import platform
 import shutil
@@ -67,65 +68,116 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
-async def poll_phase(url: str, token: str, sid: str, rate: float, seconds: float) -> tuple[float, float, int, int]:
-    """Open-loop polls: request i starts at t0 + i / rate whatever the earlier ones do."""
+class Connection:
+    """A minimal keep-alive HTTP/1.1 client on asyncio streams: the load generator must cost less than the server."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.last_body = b""
+
+    async def request(self, method: str, path: str, token: str, body: bytes = b"", content_type: str = "") -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {token}\r\n"
+        if body:
+            head += f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
+        self.writer.write(head.encode() + b"\r\n" + body)
+        await self.writer.drain()
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        self.last_body = await self.reader.readexactly(length)
+        return status
+
+    async def get(self, path: str, token: str) -> int:
+        return await self.request("GET", path, token)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+async def poll_phase(
+    url: str, targets: list[tuple[str, str]], rate: float, seconds: float
+) -> tuple[float, float, int, int, float]:
+    """Open-loop polls of (token, submission) pairs in turn: request i starts at t0 + i / rate, come what may.
+
+    Returns p50 and p99 latency (ms), requests, errors and the CPU seconds the load generator used.
+    """
+    host, port = url.removeprefix("http://").split(":")
     latencies: list[float] = []
     errors = 0
     total = int(rate * seconds)
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, limits=limits) as client:
+    idle: list[Connection] = []
+    cpu0 = time.process_time()
 
-        async def one() -> None:
-            nonlocal errors
-            start = time.perf_counter()
-            try:
-                answer = await client.get(f"/api/v1/submissions/{sid}", timeout=10)
-                if answer.status_code != 200:
-                    errors += 1
-            except httpx.HTTPError:
+    async def one(token: str, sid: str) -> None:
+        nonlocal errors
+        conn = idle.pop() if idle else Connection(host, int(port))
+        start = time.perf_counter()
+        try:
+            if await conn.get(f"/api/v1/submissions/{sid}", token) != 200:
                 errors += 1
-            latencies.append((time.perf_counter() - start) * 1000)
+            idle.append(conn)
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            errors += 1
+            conn.close()
+        latencies.append((time.perf_counter() - start) * 1000)
 
-        t0 = time.perf_counter()
-        tasks = []
-        for i in range(total):
-            delay = t0 + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one()))
-        await asyncio.gather(*tasks)
-    return statistics.median(latencies), percentile(latencies, 99), len(latencies), errors
+    t0 = time.perf_counter()
+    tasks = []
+    for i in range(total):
+        delay = t0 + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(*targets[i % len(targets)])))
+    await asyncio.gather(*tasks)
+    for conn in idle:
+        conn.close()
+    return (statistics.median(latencies), percentile(latencies, 99), len(latencies), errors, time.process_time() - cpu0)
+
+
+def multipart(files: list[tuple[str, bytes]]) -> tuple[bytes, str]:
+    boundary = "vitgradebench"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+        f"Content-Type: application/octet-stream\r\n\r\n".encode()
+        + data
+        + b"\r\n"
+        for name, data in files
+    ]
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
 async def submit_phase(url: str, tokens: list[str], count: int, clients: int) -> tuple[float, list[str], int]:
     """``count`` small submissions from ``clients`` concurrent clients; returns seconds, accepted ids, failures."""
+    host, port = url.removeprefix("http://").split(":")
     accepted: list[str] = []
     failures = 0
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(count):
-        queue.put_nowait(i)
+    todo = list(range(count))
+    bodies = [multipart([(f"vit_{i}.py", f"# submission {i}\nimport torch\n".encode()), ("answers.md", b"## Q3\nx\n")])
+              for i in range(count)]  # fmt: skip
 
-    async def client_loop(client: httpx.AsyncClient) -> None:
+    async def client_loop() -> None:
         nonlocal failures
-        while not queue.empty():
-            i = queue.get_nowait()
-            body = f"# submission {i}\nimport torch\n".encode()
-            files = [
-                ("files", (f"vit_{i}.py", body, "text/x-python")),
-                ("files", ("answers.md", b"## Q3\nx\n", "text/markdown")),
-            ]
-            answer = await client.post(
-                "/api/v1/submissions", files=files, headers={"Authorization": f"Bearer {tokens[i % len(tokens)]}"},
-                timeout=30,
-            )  # fmt: skip
-            if answer.status_code == 202:
-                accepted.append(answer.json()["id"])
+        conn = Connection(host, int(port))
+        while todo:
+            i = todo.pop()
+            body, content_type = bodies[i]
+            if await conn.request("POST", "/api/v1/submissions", tokens[i % len(tokens)], body, content_type) == 202:
+                accepted.append(json.loads(conn.last_body)["id"])
             else:
                 failures += 1
+        conn.close()
 
     start = time.perf_counter()
-    async with httpx.AsyncClient(base_url=url) as client:
-        await asyncio.gather(*(client_loop(client) for _ in range(clients)))
+    await asyncio.gather(*(client_loop() for _ in range(clients)))
     return time.perf_counter() - start, accepted, failures
 
 
@@ -187,6 +239,14 @@ def main() -> int:
                 headers={"Authorization": f"Bearer {tokens[0]}"},
             )
             sid = sid or answer.json()["id"]
+        targets = []  # every student polls their own submission
+        for token in tokens:
+            answer = httpx.post(
+                url + "/api/v1/submissions",
+                files=[("files", ("answers.md", b"## Q3\nattention\n", "text/markdown"))],
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            targets.append((token, answer.json()["id"]))
         time.sleep(5)
         sys.stdout.write(f"machine: {machine()}\nload average before: {load()}\n")
         p50s, p99s = [], []
@@ -194,12 +254,13 @@ def main() -> int:
             worker_state = httpx.get(
                 f"{url}/api/v1/submissions/{sid}", headers={"Authorization": f"Bearer {tokens[0]}"}
             ).json()["status"]  # noqa: E501
-            p50, p99, n, errors = asyncio.run(poll_phase(url, tokens[0], sid, args.rate, args.seconds))
+            p50, p99, n, errors, cpu = asyncio.run(poll_phase(url, targets, args.rate, args.seconds))
             p50s.append(p50)
             p99s.append(p99)
             sys.stdout.write(
-                f"polls run {run + 1}: {n} requests at {args.rate:g}/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
-                f"errors {errors}, first graded submission {worker_state}, load {load()}\n"
+                f"polls run {run + 1}: {n} requests at {args.rate:g}/s over {len(targets)} students: "
+                f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, errors {errors}, client CPU {cpu:.1f} s; "
+                f"worker's first job {worker_state}; load {load()}\n"
             )
         times, lost_total = [], 0
         for run in range(args.runs):

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=5000, description="SQLite busy_timeout.")
     db_ready_timeout_s: float = Field(default=2.0, description="Time /readyz gives the database to answer.")
     grader: str = Field(default="grader.api:grade_files", description="The grading function, 'module:name'.")
+    worker_nice: int = Field(default=10, description="Niceness of worker processes: grading yields to the API.")
     shutdown_grace_s: float = Field(default=30.0, description="On SIGTERM, time to finish running jobs.")
     log_level: str = Field(default="INFO", description="Log level of the JSON logs.")
     auth_cache_s: float = Field(default=5.0, description="How long a process remembers a token (rotation delay).")

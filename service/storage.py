@@ -23,6 +23,7 @@ class BlobStore:
         target = self.path(digest)
         if target.exists() and target.stat().st_size == len(data):
             return digest
+        created = [d for d in (target.parent.parent, target.parent) if not d.exists()]
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
@@ -34,9 +35,9 @@ class BlobStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        _fsync_dir(target.parent)
-        _fsync_dir(target.parent.parent)
-        _fsync_dir(target.parent.parent.parent)
+        _fsync_dir(target.parent)  # the new name is durable
+        for folder in created:  # and so are the folders made for it
+            _fsync_dir(folder.parent)
         return digest
 
     def get(self, sha256: str) -> bytes:

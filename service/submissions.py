@@ -4,7 +4,7 @@ import logging
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from service import queue
@@ -14,7 +14,7 @@ from service.db import Database
 from service.models import Job, Result, Status, Submission, User, utcnow
 from service.schemas import GradePublic, SubmissionPublic, files_public, links_for
 from service.storage import BlobStore
-from service.uploads import UploadedFile
+from service.uploads import UploadedFile, check_file
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,18 @@ def check_rate(session: Session, user: Caller, settings: Settings) -> None:
             f"Rate limit: {settings.rate_limit_count} submissions per {settings.rate_limit_window_s:g} s; "
             f"try again in {retry} s.",
         )
+
+
+def accept(
+    database: Database, store: BlobStore, settings: Settings, user: Caller, received: list[UploadedFile]
+) -> tuple[Submission, int | None]:
+    """Rate limit, per-file checks (``UploadRejected``), then ``create``: the whole of a POST but the parsing."""
+    with database.session() as session:
+        check_rate(session, user, settings)
+    for item in received:
+        check_file(item, max_file_bytes=settings.max_file_bytes)
+    submission, _job, position = create(database, store, settings, user, received)
+    return submission, position
 
 
 def create(
@@ -125,12 +137,16 @@ _GRADES = (
 )  # fmt: skip
 
 
-def status_view(session: Session, submission_id: str, caller: Caller | None = None) -> SubmissionPublic | None:
-    """The status of a submission in two queries (the hot path of polling); None if ``caller`` may not see it."""
-    row = session.execute(_STATUS, {"sid": submission_id}).first()
+def status_view(
+    conn: Connection | Session, submission_id: str, caller: Caller | None = None
+) -> SubmissionPublic | None:
+    """The status of a submission in two Core queries (the hot path of polling); None if ``caller`` may not see it."""
+    if isinstance(conn, Session):
+        conn = conn.connection()
+    row = conn.execute(_STATUS, {"sid": submission_id}).first()
     if row is None or (caller is not None and not caller.instructor and row.user_id != caller.id):
         return None
-    rows = session.execute(_GRADES, {"sid": submission_id}).all()
+    rows = conn.execute(_GRADES, {"sid": submission_id}).all()
     grades = [
         GradePublic(job_id=g.job_id, kind=g.kind, score=g.score, max_score=g.max_score, succeeded=g.succeeded,
                     gradable=g.gradable, created_at=g.created_at)

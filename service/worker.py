@@ -196,6 +196,8 @@ def main(argv: list[str] | None = None) -> None:
         overrides["worker_concurrency"] = args.concurrency
     settings = get_settings().model_copy(update=overrides)
     logs.configure(settings.log_level)
+    if settings.worker_nice > 0:
+        os.nice(settings.worker_nice)  # inherited by the grader's sandbox children
     database = Database(settings)
     upgrade(database)
     worker = Worker(settings, database)

@@ -28,6 +28,7 @@ def serve_healthy() -> tuple[bool, str]:
 
 def worker_healthy() -> tuple[bool, str]:
     from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
 
     from service.config import get_settings
     from service.db import Database
@@ -41,6 +42,8 @@ def worker_healthy() -> tuple[bool, str]:
             rows = session.scalars(
                 select(Worker).where(Worker.id.startswith(prefix), Worker.stopped_at.is_(None))
             ).all()
+    except SQLAlchemyError as error:
+        return False, f"database: {type(error).__name__}: {str(error).splitlines()[0][:200]}"
     finally:
         database.dispose()
     if not rows:

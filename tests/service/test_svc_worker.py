@@ -2,6 +2,7 @@
 
 import threading
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from conftest import Tokens, wait_for
@@ -51,6 +52,11 @@ def test_real_grader_grades_the_reference(
     report = client.get(f"/api/v1/submissions/{sid}/report", headers=Tokens.header(tokens.alice)).json()
     assert [c["id"] for c in report["checks"]] == ["q1.shape"] and report["checks"][0]["status"] == "passed"
     assert all(c["staff_traceback"] is None for c in report["checks"])
+    gradescope = client.get(f"/api/v1/submissions/{sid}/report/gradescope", headers=Tokens.header(tokens.alice))
+    assert gradescope.status_code == 200 and gradescope.json()["score"] == done["score"]
+    junit = client.get(f"/api/v1/submissions/{sid}/report/junit", headers=Tokens.header(tokens.alice))
+    suite = ElementTree.fromstring(junit.text)
+    assert junit.status_code == 200 and suite.iter("testcase").__next__().get("name", "").startswith("q1")
 
 
 def test_grader_fault_is_recorded_honestly(client: TestClient, tokens: Tokens, database: Database, settings) -> None:  # noqa: ANN001

@@ -8,7 +8,7 @@ from fastapi.responses import PlainTextResponse
 
 from service import submissions, uploads
 from service.api.deps import CurrentUser, DatabaseDep, SessionDep, SettingsDep, StoreDep
-from service.formats import FormatUnavailable, render_report
+from service.formats import render_report
 from service.schemas import ErrorPublic, SubmissionCreated, SubmissionPublic, files_public, links_for
 
 router = APIRouter(prefix="/submissions", tags=["submissions"])
@@ -90,18 +90,12 @@ def get_report(submission_id: str, user: CurrentUser, session: SessionDep) -> di
 @router.get("/{submission_id}/report/gradescope", responses=ERRORS)
 def get_report_gradescope(submission_id: str, user: CurrentUser, session: SessionDep) -> Response:
     """The latest grade as a Gradescope ``results.json``."""
-    try:
-        body = render_report(_latest_report(session, user, submission_id), "gradescope")
-    except FormatUnavailable as missing:
-        raise HTTPException(501, str(missing)) from None
+    body = render_report(_latest_report(session, user, submission_id), "gradescope")
     return Response(body, media_type="application/json")
 
 
 @router.get("/{submission_id}/report/junit", responses=ERRORS, response_class=PlainTextResponse)
 def get_report_junit(submission_id: str, user: CurrentUser, session: SessionDep) -> Response:
     """The latest grade as JUnit XML."""
-    try:
-        body = render_report(_latest_report(session, user, submission_id), "junit")
-    except FormatUnavailable as missing:
-        raise HTTPException(501, str(missing)) from None
+    body = render_report(_latest_report(session, user, submission_id), "junit")
     return Response(body, media_type="application/xml")

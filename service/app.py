@@ -7,6 +7,7 @@ import logging
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -85,8 +86,13 @@ async def _invalid_request(request: Request, error: RequestValidationError) -> J
     return JSONResponse({"detail": f"Invalid request: {problems}"}, status_code=422)
 
 
+@lru_cache
+def _default_app() -> FastAPI:
+    return create_app()
+
+
 def __getattr__(name: str):  # noqa: ANN202
-    """``service.app:app`` for uvicorn, built on first access from the environment."""
+    """``service.app:app`` for uvicorn, built once on first access from the environment."""
     if name == "app":
-        return create_app()
+        return _default_app()
     raise AttributeError(name)

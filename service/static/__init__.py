@@ -1,0 +1,1 @@
+"""Static files of the student page (a package so that setuptools ships them)."""

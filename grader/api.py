@@ -6,6 +6,7 @@ honest message and the traceback for staff. Only the caller's own mistakes (a wr
 escape as exceptions.
 """
 
+import contextlib
 import logging
 import time
 import traceback
@@ -14,7 +15,14 @@ from pathlib import Path
 
 from grader.intake import IntakeError, load_submission
 from grader.report import Report
-from grader.runner import ProgressCallback, build_environment, grade_submission, select_checks
+from grader.runner import (
+    GraderFault,
+    ProgressCallback,
+    build_environment,
+    grade_submission,
+    resolve_device,
+    select_checks,
+)
 from grader.settings import GraderSettings
 
 log = logging.getLogger(__name__)
@@ -71,6 +79,8 @@ def _empty_report(
 ) -> Report:
     """A report with no checks run: score 0 out of the selected checks' points."""
     specs = select_checks(select)
+    with contextlib.suppress(GraderFault):  # else the environment says what was asked for
+        device = resolve_device(device)
     return Report(
         score=0.0,
         max_score=float(sum(spec.points for spec in specs)),

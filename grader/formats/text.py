@@ -19,6 +19,8 @@ def to_text(report: Report) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}  {d}".rstrip() for a, b, c, d in rows]
     lines.insert(1, "-" * (sum(widths) + 6 + MESSAGE_WIDTH // 2))
+    if not report.checks:
+        lines = []
     lines.append("")
     lines += [f"{q.id:<8} {q.score:g} / {q.max_score:g}" for q in report.questions]
     lines.append("")
@@ -30,4 +32,4 @@ def to_text(report: Report) -> str:
         f"grader {env.grader_version}, torch {env.torch}, timm {env.timm}, device {env.device}, seed {env.seed}, "
         f"data {env.data_profile}, suite {env.suite_sha256[:12]}, {report.duration_s:.1f}s"
     )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines).lstrip("\n") + "\n"

@@ -69,3 +69,42 @@ def test_q8_structure_and_forward_name_what_is_wrong(tmp_path):
     assert "embed_dim expected 384, got 192" in checks["q8.structure"].message
     assert "num_classes expected 10, got 7" in checks["q8.structure"].message
     assert checks["q8.forward"].status is CheckStatus.failed and "(3, 10)" in checks["q8.forward"].message
+
+
+class RecordingSandbox:
+    """A fake child for a unit test of the Q7 check: records what crosses, answers class 0 for every digit."""
+
+    def __init__(self):
+        self.sent: list[tuple[str, dict, dict]] = []
+
+    def request(self, op, args, tensors=None, timeout=None):
+        from types import SimpleNamespace
+
+        import torch
+
+        self.sent.append((op, args, dict(tensors or {})))
+        n = len(tensors["test_images"])
+        return SimpleNamespace(
+            values={"seconds": 0.1, "final_loss": 2.3}, tensors={"predictions": torch.zeros(n).long()}
+        )
+
+
+def test_q7_sends_no_test_labels_and_scores_in_the_parent():
+    from grader.checks.q7_accuracy import accuracy
+    from grader.checks.registry import CheckFailed
+    from grader.runner import GradingContext
+    from reference.mnist import load_split
+
+    box = RecordingSandbox()
+    with pytest.raises(CheckFailed) as failed:
+        accuracy(GradingContext(sandbox=box, submission=None, check_id="q7.accuracy"))
+    ((op, args, tensors),) = box.sent
+    assert op == "train_predict" and set(tensors) == {"train_images", "train_labels", "test_images"}
+    assert args["kwargs"] == {} and args["recipe"]["epochs"] == 3
+    labels = load_split("bundled", train=False).labels
+    assert not any(
+        t.shape == labels.shape and t.dtype == labels.dtype and bool((t == labels).all()) for t in tensors.values()
+    ), "the test labels never leave the parent"
+    details = failed.value.details
+    assert details["accuracy"] == pytest.approx(float((labels == 0).double().mean()))
+    assert "none below 50%" in failed.value.message and "reference" in failed.value.message

@@ -10,8 +10,6 @@ training code and the reference's source.
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import torch
 from pydantic import BaseModel, Field
 
 import grader
+from grader.cache import write_atomically
 from grader.sandbox import Sandbox
 from grader.settings import GraderSettings
 from reference.bundle import bundle_submission
@@ -108,11 +107,7 @@ def reference_accuracy(device: str, profile: str, recipe: AccuracyRecipe, settin
         except ValueError:
             log.warning("ignoring unreadable baseline cache %s", path)
     baseline = compute_baseline(device, profile, recipe, settings, key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(dir=path.parent, suffix=".partial")
-    with os.fdopen(fd, "w") as handle:
-        handle.write(baseline.model_dump_json(indent=2))
-    os.replace(partial, path)
+    write_atomically(path, baseline.model_dump_json(indent=2).encode())
     return baseline
 
 

@@ -7,8 +7,6 @@ pos_embed = resample_abs_pos_embed(ckpt.pos_embed, new_size=[7, 7], num_prefix_t
 patch_weight = adapt_input_conv(1, resample_patch_embed(ckpt.patch_embed.proj.weight, [4, 4]))  (384, 1, 4, 4)
 """
 
-import os
-import tempfile
 import weakref
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +19,7 @@ from safetensors.torch import save as save_tensors
 from timm.layers import resample_abs_pos_embed, resample_patch_embed
 from timm.models import adapt_input_conv
 
+from grader.cache import write_atomically
 from grader.checks.compare import require_tensor
 from grader.checks.context import CheckContext
 from grader.checks.points import points_for
@@ -50,14 +49,11 @@ def checkpoint_bytes(cache_dir: Path) -> bytes:
     path = checkpoint_path(cache_dir)
     if path.is_file():
         return path.read_bytes()
-    torch.manual_seed(CHECKPOINT_SEED)
-    model = timm.create_model(TIMM_NAME, pretrained=False)
+    with torch.random.fork_rng(devices=[]):  # the grader's own RNG state is left as it was
+        torch.manual_seed(CHECKPOINT_SEED)
+        model = timm.create_model(TIMM_NAME, pretrained=False)
     data = save_tensors({key: value.contiguous() for key, value in model.state_dict().items()})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(dir=path.parent, suffix=".partial")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-    os.replace(partial, path)
+    write_atomically(path, data)
     return data
 
 

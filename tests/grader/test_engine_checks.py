@@ -108,3 +108,16 @@ def test_q7_sends_no_test_labels_and_scores_in_the_parent():
     details = failed.value.details
     assert details["accuracy"] == pytest.approx(float((labels == 0).double().mean()))
     assert "none below 50%" in failed.value.message and "reference" in failed.value.message
+
+
+def test_an_unwritable_cache_costs_time_not_a_grade(tmp_path):
+    from grader.cache import write_atomically
+    from grader.checks.q8_timm import checkpoint_bytes
+
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    assert write_atomically(blocker / "sub" / "x.json", b"{}") is False
+    data = checkpoint_bytes(blocker / "cache")
+    assert len(data) > 80_000_000 and not (blocker / "cache").exists()
+    assert write_atomically(tmp_path / "ok" / "x.json", b"{}") and (tmp_path / "ok" / "x.json").read_bytes() == b"{}"
+    assert not list((tmp_path / "ok").glob("*.partial"))

@@ -19,13 +19,17 @@ from pydantic import BaseModel, Field
 
 import grader
 from grader.cache import write_atomically
-from grader.sandbox import Sandbox
+from grader.sandbox import Sandbox, SandboxError
 from grader.settings import GraderSettings
 from reference.bundle import bundle_submission
 from reference.mnist import MnistSplit, load_split
 
 log = logging.getLogger(__name__)
 HARNESS = Path(__file__).parent / "sandbox" / "harness.py"
+
+
+class BaselineError(RuntimeError):
+    """The reference could not be trained: a grader fault, never blamed on the submission."""
 
 
 class AccuracyRecipe(BaseModel):
@@ -116,10 +120,13 @@ def compute_baseline(device: str, profile: str, recipe: AccuracyRecipe, settings
     train, test = training_data(profile, recipe, settings.data_dir)
     timeout = settings.accuracy_timeout_s if profile == "bundled" else settings.accuracy_timeout_full_s
     began = time.perf_counter()
-    with Sandbox(bundle_submission(), device=device, limits=settings.limits, seed=recipe.seed) as box:
-        if box.import_error:
-            raise RuntimeError(f"the reference bundle failed to import in the sandbox: {box.import_error}")
-        reply = train_predict(box, recipe, train, test, timeout)
+    try:
+        with Sandbox(bundle_submission(), device=device, limits=settings.limits, seed=recipe.seed) as box:
+            if box.import_error:
+                raise BaselineError(f"the reference bundle failed to import in the sandbox: {box.import_error}")
+            reply = train_predict(box, recipe, train, test, timeout)
+    except SandboxError as error:  # the reference's failure is the grader's, never the student's
+        raise BaselineError(f"training the reference for the Q7 baseline failed: {error}") from error
     accuracy = accuracy_of(reply.tensors.get("predictions"), test.labels)
     log.info("reference accuracy %.4f on %s/%s in %.1fs", accuracy, device, profile, time.perf_counter() - began)
     return Baseline(accuracy=accuracy, seconds=round(time.perf_counter() - began, 3), key=key)

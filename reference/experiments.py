@@ -15,9 +15,9 @@ from pathlib import Path
 
 import torch
 
-from reference.mnist import PROFILES, load_split
+from reference.mnist import PROFILES, MnistSplit, load_split
 from reference.plots import plot_attention_maps, plot_positional_encoding, plot_sweep
-from reference.train import Recipe, TrainSummary, fit_and_evaluate, make_deterministic, resolve_device
+from reference.train import Recipe, TrainSummary, fit_and_evaluate, make_deterministic, predict, resolve_device
 from reference.vit import ViT
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ def run_sweep(
     train_split = load_split(data_profile, train=True)
     test_split = load_split(data_profile, train=False)
     if train_limit is not None:
-        train_split = type(train_split)(train_split.images[:train_limit], train_split.labels[:train_limit])
+        train_split = MnistSplit(train_split.images[:train_limit], train_split.labels[:train_limit])
     rows, base_model = [], None
     for swept, config in configurations(grid, BASE):
         make_deterministic(recipe.seed, recipe.threads, warn_only=device.type == "cuda")
@@ -107,11 +107,16 @@ def run_sweep(
     (output_dir / "sweep.md").write_text(markdown_table(rows, caption))
     plot_sweep(rows, BASE, output_dir / "sweep.png")
     plot_positional_encoding(output_dir / "positional_encoding.png")
-    index = int((test_split.labels == 7).nonzero()[0])  # the first 7 of the test set
-    plot_attention_maps(
-        base_model, test_split.images[index], int(test_split.labels[index]), output_dir / "attention_maps.png"
-    )
+    attention_figure(base_model, test_split, output_dir / "attention_maps.png")
     return rows
+
+
+def attention_figure(model: ViT, test_split: MnistSplit, path: Path, digit: int = 7) -> None:
+    """The attention maps of the first test ``digit`` that ``model`` classifies correctly (else the first one)."""
+    candidates = (test_split.labels == digit).nonzero().flatten()  # (K,)
+    correct = candidates[predict(model, test_split.images[candidates]) == digit]
+    index = int(correct[0] if len(correct) else candidates[0])
+    plot_attention_maps(model, test_split.images[index], int(test_split.labels[index]), path)
 
 
 def parse_grid(args: argparse.Namespace) -> dict[str, list[int]]:

@@ -170,3 +170,13 @@ def test_suite_hash_changes_with_a_weight_and_not_with_the_order():
     heavier = [dataclasses.replace(s, points=s.points + 1) if s.id == "q3.shape" else s for s in specs]
     assert suite_sha256(heavier) != base
     assert len(base) == 64
+
+
+def test_settings_come_from_vitgrade_environment_variables(monkeypatch, tmp_path):
+    monkeypatch.setenv("VITGRADE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("VITGRADE_DEVICE", "cpu")
+    monkeypatch.setenv("VITGRADE_SUBMISSION_BUDGET_S", "5")
+    monkeypatch.setenv("VITGRADE_LIMITS", '{"request_timeout_s": 7}')
+    settings = GraderSettings()
+    assert settings.cache_dir == tmp_path and settings.device == "cpu" and settings.submission_budget_s == 5
+    assert settings.limits.request_timeout_s == 7 and settings.limits.start_timeout_s > 0

@@ -100,7 +100,7 @@ def test_q7_sends_no_test_labels_and_scores_in_the_parent():
         accuracy(GradingContext(sandbox=box, submission=None, check_id="q7.accuracy"))
     ((op, args, tensors),) = box.sent
     assert op == "train_predict" and set(tensors) == {"train_images", "train_labels", "test_images"}
-    assert args["kwargs"] == {} and args["recipe"]["epochs"] == 3
+    assert args["kwargs"]["embed_dim"] == 64 and args["recipe"]["epochs"] == 3
     labels = load_split("bundled", train=False).labels
     assert not any(
         t.shape == labels.shape and t.dtype == labels.dtype and bool((t == labels).all()) for t in tensors.values()

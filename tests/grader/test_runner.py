@@ -180,3 +180,16 @@ def test_settings_come_from_vitgrade_environment_variables(monkeypatch, tmp_path
     settings = GraderSettings()
     assert settings.cache_dir == tmp_path and settings.device == "cpu" and settings.submission_budget_s == 5
     assert settings.limits.request_timeout_s == 7 and settings.limits.start_timeout_s > 0
+
+
+def test_grade_files_turns_a_broken_intake_into_an_honest_fault_report(monkeypatch, tmp_path):
+    import grader.api
+
+    def broken(paths):
+        raise RuntimeError("intake bug")
+
+    monkeypatch.setattr(grader.api, "load_submission", broken)
+    report = grader.api.grade_files([tmp_path / "vit.py"], select=["q1.*"])
+    assert not report.succeeded and report.gradable and report.score == 0
+    assert "not your fault" in report.message and "intake bug" in report.message
+    assert report.max_score == sum(spec.points for spec in select_checks(["q1.*"]))

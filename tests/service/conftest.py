@@ -178,13 +178,15 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.1):  # noqa: 
 class LiveService:
     """uvicorn and workers as real processes (each in its own process group) on a free loopback port."""
 
-    def __init__(self, var_dir: Path, **env: str):
+    def __init__(self, var_dir: Path, database_url: str = "", **env: str):
         self.var_dir = var_dir
+        self.database_url = database_url
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
             "VITGRADE_VAR_DIR": str(var_dir),
+            "VITGRADE_DATABASE_URL": database_url,
             "VITGRADE_LEASE_S": "10",
             "VITGRADE_HEARTBEAT_S": "1",
             "VITGRADE_POLL_S": "0.2",
@@ -236,12 +238,22 @@ class LiveService:
         for process in [*self.workers, self.api]:
             self.kill(process)
 
+    @property
+    def settings(self) -> Settings:
+        return Settings(var_dir=self.var_dir, database_url=self.database_url)
+
     def log_tail(self) -> str:
         return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(self.logs.glob("*.log")))
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def live_database_url(request: pytest.FixtureRequest) -> str:
+    """'' (SQLite under the service's var dir) or a fresh PostgreSQL database."""
+    return "" if request.param == "sqlite" else request.getfixturevalue("postgres_server").create_database()
+
+
 @pytest.fixture
-def live_service(tmp_path: Path) -> Iterator[LiveService]:
-    service = LiveService(tmp_path / "var")
+def live_service(tmp_path: Path, live_database_url: str) -> Iterator[LiveService]:
+    service = LiveService(tmp_path / "var", live_database_url)
     yield service
     service.stop()

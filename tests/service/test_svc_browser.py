@@ -12,7 +12,6 @@ import httpx
 import pytest
 from conftest import LiveService, wait_for
 
-from service.config import Settings
 from service.db import Database
 from service.migrate import upgrade
 from service.models import Role
@@ -50,7 +49,7 @@ def test_submit_the_reference_and_see_full_marks(
 ) -> None:
     from selenium.webdriver.common.by import By
 
-    database = Database(Settings(var_dir=live_service.var_dir))
+    database = Database(live_service.settings)
     upgrade(database)
     token = issue_tokens(database, ["alice"], Role.student)["alice"]
     database.dispose()

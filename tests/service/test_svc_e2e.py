@@ -14,7 +14,6 @@ import pytest
 from conftest import LiveService, wait_for
 from sqlalchemy import func, select
 
-from service.config import Settings
 from service.db import Database
 from service.migrate import upgrade
 from service.models import Job, Result, Role
@@ -25,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def enrol(service: LiveService) -> str:
-    database = Database(Settings(var_dir=service.var_dir))
+    database = Database(service.settings)
     upgrade(database)
     token = issue_tokens(database, ["alice"], Role.student)["alice"]
     database.dispose()
@@ -57,7 +56,7 @@ def wait_final(service: LiveService, token: str, sid: str, timeout: float) -> di
 
 
 def counts(service: LiveService, sid: str) -> tuple[int, int]:
-    database = Database(Settings(var_dir=service.var_dir))
+    database = Database(service.settings)
     with database.session() as session:
         results = session.scalar(select(func.count()).where(Result.submission_id == sid))
         attempts = session.scalar(select(func.max(Job.attempts)).where(Job.submission_id == sid))
@@ -87,8 +86,10 @@ def test_reference_full_marks_template_zero(
     assert 'vitgrade_results_total{outcome="graded"} 2' in metrics
 
 
-def test_kill_9_worker_mid_grading_completes_exactly_once(tmp_path: Path, reference_submission: list[Path]) -> None:
-    service = LiveService(tmp_path / "var", VITGRADE_SELECT="q1.*,q2.*", VITGRADE_LEASE_S="6")
+def test_kill_9_worker_mid_grading_completes_exactly_once(
+    tmp_path: Path, live_database_url: str, reference_submission: list[Path]
+) -> None:
+    service = LiveService(tmp_path / "var", live_database_url, VITGRADE_SELECT="q1.*,q2.*", VITGRADE_LEASE_S="6")
     try:
         token = enrol(service)
         service.start_api()
@@ -106,8 +107,8 @@ def test_kill_9_worker_mid_grading_completes_exactly_once(tmp_path: Path, refere
         service.stop()
 
 
-def test_api_restart_loses_nothing(tmp_path: Path, reference_submission: list[Path]) -> None:
-    service = LiveService(tmp_path / "var", VITGRADE_SELECT="q1.shape")
+def test_api_restart_loses_nothing(tmp_path: Path, live_database_url: str, reference_submission: list[Path]) -> None:
+    service = LiveService(tmp_path / "var", live_database_url, VITGRADE_SELECT="q1.shape")
     try:
         token = enrol(service)
         service.start_api()

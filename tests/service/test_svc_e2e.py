@@ -123,3 +123,37 @@ def test_api_restart_loses_nothing(tmp_path: Path, live_database_url: str, refer
         assert service.workers[0].wait(60) == 0
     finally:
         service.stop()
+
+
+def test_demo_prints_url_and_working_tokens(tmp_path: Path) -> None:
+    """``python -m service.demo``: API + worker up, the printed tokens work, SIGTERM stops everything."""
+    import re
+    import subprocess
+    import sys
+
+    from conftest import free_port
+
+    port = free_port()
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "service.demo", "--port", str(port), "--var-dir", str(tmp_path / "var")],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        lines: list[str] = []
+        while not any("instructor token" in line for line in lines):
+            line = demo.stdout.readline()
+            assert line, "demo exited before printing its tokens"
+            lines.append(line)
+        text = "".join(lines)
+        assert f"http://127.0.0.1:{port}/" in text
+        student = re.search(r"student token:\s+(\S+)", text).group(1)
+        teacher = re.search(r"instructor token:\s+(\S+)", text).group(1)
+        url = f"http://127.0.0.1:{port}"
+        assert httpx.get(f"{url}/api/v1/me", headers=_auth(student)).json() == {"name": "demo", "role": "student"}
+        assert httpx.get(f"{url}/api/v1/instructor/stats", headers=_auth(teacher)).status_code == 200
+        wait_for(lambda: httpx.get(url + "/readyz").status_code == 200, timeout=60)
+        demo.send_signal(signal.SIGTERM)
+        assert demo.wait(60) == 0
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -105,29 +106,37 @@ class Connection:
 
 async def poll_phase(
     url: str, targets: list[tuple[str, str]], rate: float, seconds: float
-) -> tuple[float, float, int, int, float]:
+) -> tuple[float, float, int, dict[str, int], float]:
     """Open-loop polls of (token, submission) pairs in turn: request i starts at t0 + i / rate, come what may.
 
     Returns p50 and p99 latency (ms), requests, errors and the CPU seconds the load generator used.
     """
     host, port = url.removeprefix("http://").split(":")
     latencies: list[float] = []
-    errors = 0
+    errors: Counter[str] = Counter()
     total = int(rate * seconds)
     idle: list[Connection] = []
     cpu0 = time.process_time()
 
     async def one(token: str, sid: str) -> None:
-        nonlocal errors
+        reused = bool(idle)
         conn = idle.pop() if idle else Connection(host, int(port))
         start = time.perf_counter()
-        try:
-            if await conn.get(f"/api/v1/submissions/{sid}", token) != 200:
-                errors += 1
-            idle.append(conn)
-        except (OSError, asyncio.IncompleteReadError, ValueError):
-            errors += 1
-            conn.close()
+        for attempt in range(2):
+            try:
+                status = await conn.get(f"/api/v1/submissions/{sid}", token)
+                if status != 200:
+                    errors[f"HTTP {status}"] += 1
+                idle.append(conn)
+                break
+            except (OSError, asyncio.IncompleteReadError, ValueError) as error:
+                conn.close()
+                if attempt == 0 and reused:  # the server closed an idle keep-alive connection: retry on a new one
+                    errors["reconnect (retried, not an error)"] += 1
+                    conn = Connection(host, int(port))
+                    continue
+                errors[type(error).__name__] += 1
+                break
         latencies.append((time.perf_counter() - start) * 1000)
 
     t0 = time.perf_counter()
@@ -140,7 +149,13 @@ async def poll_phase(
     await asyncio.gather(*tasks)
     for conn in idle:
         conn.close()
-    return (statistics.median(latencies), percentile(latencies, 99), len(latencies), errors, time.process_time() - cpu0)
+    return (
+        statistics.median(latencies),
+        percentile(latencies, 99),
+        len(latencies),
+        dict(errors),
+        time.process_time() - cpu0,
+    )
 
 
 def multipart(files: list[tuple[str, bytes]]) -> tuple[bytes, str]:
@@ -259,7 +274,7 @@ def main() -> int:
             p99s.append(p99)
             sys.stdout.write(
                 f"polls run {run + 1}: {n} requests at {args.rate:g}/s over {len(targets)} students: "
-                f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, errors {errors}, client CPU {cpu:.1f} s; "
+                f"p50 {p50:.1f} ms, p99 {p99:.1f} ms, errors {errors or 0}, client CPU {cpu:.1f} s; "
                 f"worker's first job {worker_state}; load {load()}\n"
             )
         times, lost_total = [], 0

@@ -11,7 +11,7 @@ from reference.train import Recipe, evaluate, lr_factor, main, make_deterministi
 from reference.vit import ViT
 
 # Seeded run on the 4,000 bundled training digits, scored on the 1,000 bundled test digits.
-# Measured: 90.1% (74 s on a loaded 2-core CPU, about 20 s when idle); the floor leaves a margin.
+# Measured: 90.1% (17.5 s on the 2-core CPU at load 3, 74 s at load 9); the floor leaves a margin.
 SHORT_RUN = Recipe(epochs=6, batch_size=64, lr=3e-3, seed=0, threads=1)
 SHORT_RUN_FLOOR = 0.85
 

@@ -27,6 +27,7 @@ from grader.sandbox.limits import SandboxLimits
 from grader.sandbox.process import (
     ChildProcess,
     SandboxSlot,
+    chown_workdir,
     ensure_subreaper,
     kill_uid,
     make_workdir,
@@ -37,8 +38,10 @@ from grader.sandbox.process import (
 
 log = logging.getLogger(__name__)
 
-LEVELS = ("root", "userns", "none")
-_working_level: str | None = None  # the strongest level that spawned cleanly in this process
+LEVELS = ("root", "uid", "userns", "none")
+ROOT_LEVELS = LEVELS  # tried in this order when the grader is root
+USER_LEVELS = ("userns", "none")  # and when it is not
+_warned_levels: set[str] = set()
 
 
 @dataclass
@@ -109,9 +112,9 @@ class Sandbox:
         if os.geteuid() == 0:
             self._slot = SandboxSlot()
             kill_uid(self._slot.uid)  # anything left from a grader that died holding this slot
+        if self.start_method == "exec":
             ensure_subreaper()
-        owner = self._slot if self._slot and self.isolation_level in (None, "root") else None
-        self._workdir = make_workdir(owner.uid if owner else None, owner.gid if owner else None)
+        self._workdir = make_workdir(self.limits.workdir_bytes if self._slot else None)
         began = time.monotonic()
         try:
             reply = self._spawn_and_ask_names()
@@ -123,8 +126,10 @@ class Sandbox:
             return
         finally:
             self.start_seconds = time.monotonic() - began
-        self.defined_names = list(reply.values.get("names") or [])
-        self.import_error = reply.values.get("import_error")
+        names = reply.values.get("names")
+        self.defined_names = [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+        error = reply.values.get("import_error")
+        self.import_error = None if error is None else str(error)[:4000]
 
     def close(self) -> None:
         """Kill the child and everything it started; remove its directory and cgroup."""
@@ -225,21 +230,24 @@ class Sandbox:
     # --- child management --------------------------------------------------------------------------
 
     def _spawn_and_ask_names(self) -> Reply:
-        global _working_level
-        levels = LEVELS if os.geteuid() == 0 else LEVELS[1:]
+        levels = ROOT_LEVELS if os.geteuid() == 0 else USER_LEVELS
         if self.isolation_level is not None:
             levels = (self.isolation_level,)
-        elif _working_level in levels:
-            levels = levels[levels.index(_working_level) :]
         if self._cgroup is None and os.geteuid() == 0:
             name = str(self._slot.number) if self._slot else "x"
             self._cgroup = SandboxCgroup.create(name, memory_bytes=self.limits.memory_bytes, pids=self.limits.processes)
-        write_child_files(self._workdir, self.module_source)
+        try:
+            write_child_files(self._workdir, self.module_source)
+        except OSError as error:  # e.g. a previous child filled or mangled its directory
+            raise SandboxCrashed(f"could not prepare the sandbox directory: {error}") from None
         began = time.monotonic()
         deadline = began + self.limits.start_timeout_s
         failures = []
         for level in levels:
             plan = plan_for(level, self._workdir, self._slot, self.limits, self.device, self._cgroup)
+            if self._slot is not None:  # the sandbox uid owns its directory only when it runs as that uid
+                owner = (plan.uid, plan.gid) if plan.uid is not None else (os.geteuid(), os.getegid())
+                chown_workdir(self._workdir, *owner)
             try:
                 spawned = time.monotonic()
                 self._child = ChildProcess(plan, limits=self.limits, device=self.device, start_method=self.start_method)
@@ -255,10 +263,15 @@ class Sandbox:
                 failures.append(f"{level}: {error} {self._child.log.text()[-500:] if self._child else ''}")
                 self._stop_child()
                 continue
+            if hello.get("python_readable") is False:
+                failures.append(f"{level}: the sandbox uid cannot read the Python installation")
+                self._stop_child()
+                continue
             self.isolation = self._verified(plan, hello)
             self._plan = plan
-            if self.isolation_level is None:
-                _working_level = level
+            if level != levels[0] and level not in _warned_levels:
+                _warned_levels.add(level)
+                log.warning("sandbox isolation fell back to %r: %s", level, failures)
             break
         else:
             raise RuntimeError(f"could not start the sandbox child at any isolation level: {failures}")

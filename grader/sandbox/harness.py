@@ -335,6 +335,7 @@ def self_report() -> dict:
     except OSError:
         pass
     report["interfaces_up"] = interfaces_up()
+    report["python_readable"] = os.access(os.path.dirname(os.__file__), os.R_OK | os.X_OK)
     return report
 
 

@@ -28,6 +28,12 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_CHILD_SUBREAPER = 36
+MNT_DETACH = 2
+# Top-level directories the child keeps seeing; every other one (/home, /root, /work, /srv, /opt,
+# /var, /run, /mnt, ...) is masked with an empty tmpfs, with the Python installation bound back.
+VISIBLE_TOP_LEVEL = frozenset(
+    {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "sbin", "sys", "tmp", "usr"}
+)
 CHILD_TMP = "/tmp"
 CHILD_WORKDIR = "/tmp/work"
 
@@ -48,6 +54,26 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
     _check(_libc.mount(enc[0], enc[1], enc[2], flags, enc[3]), f"mount {target}")
 
 
+def mount_tmpfs(path: str, size: int) -> None:
+    """A private size-capped tmpfs at ``path`` (the parent uses it for a sandbox's work dir)."""
+    _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=0700")
+
+
+def unmount(path: str) -> None:
+    _libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+    _check(_libc.umount2(path.encode(), MNT_DETACH), f"umount {path}")
+
+
+def top_level_to_hide(root: str = "/") -> list[str]:
+    """Real directories under / that are not in VISIBLE_TOP_LEVEL (symlinks such as /bin -> usr/bin are left)."""
+    hidden = []
+    for name in sorted(os.listdir(root)):
+        path = os.path.join(root, name)
+        if name not in VISIBLE_TOP_LEVEL and os.path.isdir(path) and not os.path.islink(path):
+            hidden.append(path)
+    return hidden
+
+
 def set_child_subreaper() -> None:
     """Make this (parent) process adopt orphaned descendants, so a setsid() grandchild can be reaped."""
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
@@ -55,11 +81,16 @@ def set_child_subreaper() -> None:
 
 @dataclass
 class IsolationPlan:
-    """What the child does to itself before exec; ``level`` is ``root``, ``userns`` or ``none``."""
+    """What the child does to itself before exec.
+
+    ``level``: ``root`` (namespaces, masks, own uid), ``uid`` (own uid, no namespaces: root without
+    CAP_SYS_ADMIN, e.g. a default Docker container), ``userns`` (namespaces inside a user namespace,
+    not root), ``none`` (rlimits, no_new_privs and seccomp only).
+    """
 
     level: str
     workdir: str  # host path of the child's private directory
-    uid: int | None = None  # the sandbox uid/gid (root level only)
+    uid: int | None = None  # the sandbox uid/gid (root and uid levels)
     gid: int | None = None
     hidden: list[str] = field(default_factory=list)  # masked with an empty tmpfs
     keep: list[str] = field(default_factory=list)  # bound back (read-only) when under a hidden dir
@@ -69,19 +100,23 @@ class IsolationPlan:
     use_seccomp: bool = True
 
     @property
+    def namespaced(self) -> bool:
+        return self.level in ("root", "userns")
+
+    @property
     def child_workdir(self) -> str:
         """The work dir as the child sees it."""
-        return CHILD_WORKDIR if self.level != "none" else self.workdir
+        return CHILD_WORKDIR if self.namespaced else self.workdir
 
     def mechanisms(self) -> list[str]:
         """The names reported by ``Sandbox.isolation`` when this plan applied cleanly."""
         names = []
-        if self.level == "root":
+        if self.uid is not None:
             names.append(f"uid:{self.uid}")
         if self.level == "userns":
             names.append("userns")
-        if self.level != "none":
-            names += ["netns", "mountns", "private_tmp"] + (["hidepid"] if self.level == "root" else [])
+        if self.namespaced:
+            names += ["netns", "mountns", "private_tmp", "masked_fs"] + (["hidepid"] if self.level == "root" else [])
         if self.cgroup_procs:
             names.append("cgroup")
         names += ["rlimits", "no_new_privs", "setsid"]
@@ -102,12 +137,12 @@ class IsolationPlan:
             Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
         elif self.level == "root":
             _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET), "unshare(mount, net)")
-        if self.level != "none":
+        if self.namespaced:
             self._mounts()
         os.chdir(self.child_workdir)
         for which, value in self.rlimits.items():
             resource.setrlimit(which, (value, value))
-        if self.level == "root":
+        if self.uid is not None:
             os.setgroups([])
             os.setresgid(self.gid, self.gid, self.gid)
             os.setresuid(self.uid, self.uid, self.uid)
@@ -126,7 +161,7 @@ class IsolationPlan:
         if self.level == "root":  # a procfs of our own: other users' processes are invisible
             _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
         masked = []
-        for path in sorted(self.hidden, key=len):
+        for path in sorted(set(self.hidden) | set(top_level_to_hide()), key=len):
             if os.path.isdir(path) and not any(path.startswith(m.rstrip("/") + "/") for m in masked):
                 _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=65536,mode=755")
                 masked.append(path)

@@ -20,6 +20,7 @@ class SandboxLimits(BaseModel):
     file_size_bytes: int = Field(256 * MIB, gt=0, description="RLIMIT_FSIZE: largest file the child may write")
     open_files: int = Field(256, gt=0, description="RLIMIT_NOFILE of the child")
     processes: int = Field(64, gt=0, description="RLIMIT_NPROC of the sandbox uid and cgroup pids.max (threads count)")
+    workdir_bytes: int = Field(2 * GIB, gt=0, description="size of the child's private directory (tmpfs, root only)")
     tmpfs_bytes: int = Field(256 * MIB, gt=0, description="size of the private /tmp and /dev/shm (each)")
     log_bytes: int = Field(64 * 1024, gt=0, description="captured stdout/stderr kept; the rest is dropped and marked")
     header_bytes: int = Field(1 * MIB, gt=0, description="largest JSON header accepted from the child")

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from grader.sandbox.cgroup import SandboxCgroup
 from grader.sandbox.forkserver import fork_server
-from grader.sandbox.isolation import IsolationPlan, rlimits_for, set_child_subreaper
+from grader.sandbox.isolation import IsolationPlan, mount_tmpfs, rlimits_for, set_child_subreaper, unmount
 from grader.sandbox.limits import SandboxLimits
 
 log = logging.getLogger(__name__)
@@ -275,7 +275,7 @@ class ChildProcess:
 def child_env(plan: IsolationPlan, limits: SandboxLimits, device: str) -> dict[str, str]:
     """A minimal environment: no secrets, offline hub, private home and tmp."""
     threads = str(limits.torch_threads)
-    tmp = "/tmp" if plan.level != "none" else f"{plan.workdir}/tmp"
+    tmp = "/tmp" if plan.namespaced else f"{plan.workdir}/tmp"
     env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": plan.child_workdir,
@@ -293,14 +293,22 @@ def child_env(plan: IsolationPlan, limits: SandboxLimits, device: str) -> dict[s
     return env
 
 
-def make_workdir(uid: int | None, gid: int | None) -> str:
-    """A fresh private directory for one sandbox, owned by the sandbox uid when there is one."""
+def make_workdir(tmpfs_bytes: int | None = None) -> str:
+    """A fresh private directory for one sandbox; a size-capped tmpfs when ``tmpfs_bytes`` (root only)."""
     workdir = tempfile.mkdtemp(prefix="vitgrade-sbx-")
+    if tmpfs_bytes is not None:
+        try:
+            mount_tmpfs(workdir, tmpfs_bytes)
+        except OSError as error:
+            log.info("sandbox work dir %s stays on disk: %s", workdir, error)
     os.makedirs(f"{workdir}/tmp", exist_ok=True)
-    if uid is not None:
-        for path in (workdir, f"{workdir}/tmp"):
-            os.chown(path, uid, gid)
     return workdir
+
+
+def chown_workdir(workdir: str, uid: int, gid: int) -> None:
+    """Give the work dir (and its tmp) to whoever the child runs as."""
+    for path in (workdir, f"{workdir}/tmp"):
+        os.chown(path, uid, gid, follow_symlinks=False)
 
 
 def write_child_files(workdir: str, module_source: str) -> None:
@@ -315,6 +323,8 @@ def write_child_files(workdir: str, module_source: str) -> None:
 
 
 def remove_workdir(workdir: str) -> None:
+    if os.path.ismount(workdir):
+        unmount(workdir)
     shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -329,7 +339,7 @@ def ensure_subreaper() -> None:
 def plan_for(
     level: str, workdir: str, slot: SandboxSlot | None, limits: SandboxLimits, device: str, cgroup: SandboxCgroup | None
 ) -> IsolationPlan:
-    """The isolation plan of one child at ``level`` (root, userns or none)."""
+    """The isolation plan of one child at ``level`` (root, uid, userns or none)."""
     address_space = limits.address_space_bytes if device == "cpu" else None
     rlimits = rlimits_for(
         cpu_seconds=limits.cpu_seconds,
@@ -338,16 +348,17 @@ def plan_for(
         processes=limits.processes,
         address_space=address_space,
     )
-    if level != "root":
+    dedicated_uid = level in ("root", "uid") and slot is not None
+    if not dedicated_uid:
         import resource
 
         rlimits.pop(resource.RLIMIT_NPROC)  # counts every process of our own uid: only with a dedicated uid
     return IsolationPlan(
         level=level,
         workdir=workdir,
-        uid=slot.uid if level == "root" and slot else None,
-        gid=slot.gid if level == "root" and slot else None,
-        hidden=default_hidden_paths() if level != "none" else [],
+        uid=slot.uid if dedicated_uid else None,
+        gid=slot.gid if dedicated_uid else None,
+        hidden=default_hidden_paths() if level in ("root", "userns") else [],
         keep=python_paths(),
         rlimits=rlimits,
         cgroup_procs=cgroup.procs_files if cgroup else [],

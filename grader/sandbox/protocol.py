@@ -90,7 +90,7 @@ def read_frame(fd: int, deadline: float, max_header: int, max_payload: int) -> t
         raise ProtocolError(f"header of {head_len} bytes exceeds the cap of {max_header}")
     try:
         header = json.loads(_read_exact(fd, head_len, deadline))
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: absurdly nested JSON
         raise ProtocolError(f"header is not JSON: {error}") from None
     if not isinstance(header, dict):
         raise ProtocolError(f"header is a {type(header).__name__}, expected a JSON object")

@@ -61,6 +61,24 @@ def child_main(message: dict, request_fd: int, reply_fd: int, log_fd: int) -> No
     os._exit(0)
 
 
+def kill_everything(spawned: set[int], uids: set[int]) -> None:
+    """SIGKILL the children we forked (their process groups) and every process of a sandbox uid we used."""
+    for pid in spawned:
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as handle:
+                uid_line = next(line for line in handle if line.startswith("Uid:"))
+        except (OSError, StopIteration):
+            continue
+        if {int(u) for u in uid_line.split()[1:4]} & uids:
+            with contextlib.suppress(OSError):
+                os.kill(int(entry), signal.SIGKILL)
+
+
 def main() -> None:
     control_fd = int(sys.argv[1])
     sys.path.insert(0, HERE)
@@ -79,13 +97,17 @@ def main() -> None:
     control = socket.socket(fileno=control_fd)
     control.send(json.dumps({"ready": True, "pid": os.getpid()}).encode())
     spawned: set[int] = set()
+    uids: set[int] = set()
     while True:
         readable, _, _ = select.select([control], [], [], 0.2)
         if readable:
             data, fds, _, _ = socket.recv_fds(control, 1 << 20, 3)
-            if not data:
+            if not data:  # the grader is gone: take every sandbox process down with us
+                kill_everything(spawned, uids)
                 return
             message = json.loads(data)
+            if message["plan"].get("uid") is not None:
+                uids.add(int(message["plan"]["uid"]))
             pid = os.fork()
             if pid == 0:
                 control.close()

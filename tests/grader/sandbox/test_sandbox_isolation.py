@@ -80,3 +80,33 @@ def test_none_level_still_has_rlimits_seccomp_and_the_audit_hook():
             box.request("call", {"name": "inet"})
         with pytest.raises(StudentError, match="disabled"):
             box.request("call", {"name": "spawn"})
+
+
+@ROOT_ONLY
+def test_directories_outside_the_allow_list_are_masked(tmp_path):
+    sentinel = Path("/var/tmp") / f"vitgrade-sentinel-{os.getpid()}"
+    sentinel.parent.mkdir(parents=True, exist_ok=True)
+    sentinel.write_text("host only")
+    try:
+        with Sandbox(PROBE, limits=LIMITS) as box:
+            assert "masked_fs" in box.isolation
+            assert not _exists(box, sentinel)
+            assert not _exists(box, Path.home() / ".bashrc")
+            assert _exists(box, Path("/usr/bin"))
+    finally:
+        sentinel.unlink()
+
+
+@ROOT_ONLY
+def test_uid_level_runs_as_the_sandbox_uid_or_refuses_cleanly():
+    try:
+        box = Sandbox(PROBE, limits=LIMITS, isolation_level="uid").__enter__()
+    except RuntimeError as error:  # e.g. Python installed under root's 0700 home, as on the dev VM
+        assert "cannot read the Python installation" in str(error)
+        return
+    try:
+        uid = next(int(m.split(":")[1]) for m in box.isolation if m.startswith("uid:"))
+        assert box.request("call", {"name": "ids"}).tensors["output"].tolist() == [uid, uid]
+        assert "netns" not in box.isolation
+    finally:
+        box.close()

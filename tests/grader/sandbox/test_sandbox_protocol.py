@@ -96,3 +96,9 @@ def test_encode_frame_layout():
     assert json.loads(frame[4 : 4 + length]) == {"op": "names"}
     assert struct.unpack(">Q", frame[4 + length : 12 + length]) == (3,)
     assert frame.endswith(b"xyz")
+
+
+def test_deeply_nested_json_is_a_protocol_error_not_a_grader_crash():
+    head = b"[" * 20_000 + b"]" * 20_000  # 40 kB: fits in the pipe; far deeper than the recursion limit
+    with pytest.raises(protocol.ProtocolError):
+        _read(struct.pack(">I", len(head)) + head + struct.pack(">Q", 0), max_header=1 << 20)

@@ -1,5 +1,6 @@
 """Database faults: SQLite held under an exclusive lock, PostgreSQL stopped -> a clear 503, then recovery."""
 
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -65,4 +66,5 @@ def test_postgres_down_is_503_then_recovers(tmp_path: Path) -> None:
             assert back.status_code == 200 and back.json()["status"] == "queued"
             assert client.post("/api/v1/submissions", files=FILES, headers=Tokens.header(token)).status_code == 202
     finally:
-        server.stop()
+        server.stop("immediate")
+        shutil.rmtree(server.data_dir, ignore_errors=True)

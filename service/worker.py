@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+
 from service import logs, queue
 from service.config import Settings, get_settings
 from service.db import Database
@@ -102,7 +104,7 @@ class Worker:
             log.exception("grader raised", extra=extra)
             queue.fail(self.database, claim, f"the grader raised {type(exc).__name__}: {exc}")
             return
-        recorded = queue.complete(self.database, claim, payload, user_id)
+        recorded = self._record(claim, payload, user_id)
         log.info(
             "graded",
             extra={
@@ -111,6 +113,20 @@ class Worker:
                 "duration_s": round(time.monotonic() - started, 3),
             },
         )
+
+    def _record(self, claim: queue.Claim, payload: dict[str, Any], user_id: str) -> bool:
+        """Write the result, retrying while the database is briefly unavailable (until half the lease is gone)."""
+        deadline = time.monotonic() + self.settings.lease_s / 2
+        delay = 0.5
+        while True:
+            try:
+                return queue.complete(self.database, claim, payload, user_id)
+            except OperationalError:
+                if time.monotonic() + delay > deadline:
+                    raise
+                log.warning("database unavailable; retrying the result", extra={"submission_id": claim.submission_id})
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     def _progress_callback(self, job_id: int) -> Callable[..., None]:
         def progress(*args: Any, **kwargs: Any) -> None:

@@ -68,3 +68,51 @@ def test_postgres_down_is_503_then_recovers(tmp_path: Path) -> None:
     finally:
         server.stop("immediate")
         shutil.rmtree(server.data_dir, ignore_errors=True)
+
+
+def test_worker_result_waits_out_a_locked_database(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The grade is done but the database is locked for a moment: the worker retries and records it once."""
+    import threading
+    import time
+
+    from sqlalchemy import func, select
+
+    from grader.report import Environment, Report
+    from service import queue
+    from service.models import Result, Submission, User
+    from service.worker import Worker
+
+    settings = Settings(var_dir=tmp_path / "var", sqlite_busy_timeout_ms=200, lease_s=30)
+    database = Database(settings)
+    upgrade(database)
+    with database.write_session() as session:
+        user = User(name="alice", token_hash="h")
+        session.add(user)
+        session.flush()
+        submission = Submission(user_id=user.id, files=[])
+        session.add(submission)
+        session.flush()
+        queue.enqueue(session, submission)
+    path = settings.resolved_database_url.split("///", 1)[1]
+
+    def hold_lock(seconds: float) -> None:
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        time.sleep(seconds)
+        holder.execute("ROLLBACK")
+        holder.close()
+
+    def grade(paths, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        locker = threading.Thread(target=hold_lock, args=(1.5,))
+        locker.start()
+        time.sleep(0.2)  # the lock is held when the worker writes the result
+        env = Environment(grader_version="t", python="3", torch="t", timm="t", device="cpu", seed=0,
+                          data_profile="bundled", suite_sha256="0" * 64)  # fmt: skip
+        return Report(score=1, max_score=1, gradable=True, succeeded=True, duration_s=0.1, environment=env)
+
+    assert Worker(settings, database, grade=grade).run_once()
+    assert "retrying the result" in caplog.text  # the lock was really in the way
+    with database.session() as session:
+        assert session.get(Submission, submission.id).status == "done"
+        assert session.scalar(select(func.count()).select_from(Result)) == 1
+    database.dispose()

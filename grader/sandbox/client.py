@@ -35,6 +35,7 @@ from grader.sandbox.process import (
     remove_workdir,
     write_child_files,
 )
+from grader.sandbox.replies import check_reply
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,9 @@ class Sandbox:
             return
         except SandboxCrashed as error:
             self.import_error = f"The module stopped the process while importing: {error}"
+            return
+        except StudentError as error:  # a malformed names reply: student code meddled with the harness
+            self.import_error = f"The module broke the sandbox while importing: {error.message}"
             return
         finally:
             self.start_seconds = time.monotonic() - began
@@ -220,12 +224,12 @@ class Sandbox:
             error = header.get("error") if isinstance(header.get("error"), dict) else {}
             kind, message = str(error.get("kind", "exception")), str(error.get("message", ""))[:4000]
             raise StudentError(kind, message, str(error.get("traceback", ""))[:4000])
-        values = header.get("values")
         try:
             out, nonfinite = protocol.unpack_tensors(payload)
         except protocol.ProtocolError as error:
             raise StudentError("bad_output", str(error)) from None
-        return Reply(values if isinstance(values, dict) else {}, out, nonfinite, time.monotonic() - began)
+        values, out = check_reply(op, args, tensors, header.get("values"), out)
+        return Reply(values, out, [n for n in nonfinite if n in out], time.monotonic() - began)
 
     # --- child management --------------------------------------------------------------------------
 

@@ -102,3 +102,21 @@ def test_deeply_nested_json_is_a_protocol_error_not_a_grader_crash():
     head = b"[" * 20_000 + b"]" * 20_000  # 40 kB: fits in the pipe; far deeper than the recursion limit
     with pytest.raises(protocol.ProtocolError):
         _read(struct.pack(">I", len(head)) + head + struct.pack(">Q", 0), max_header=1 << 20)
+
+
+def test_reply_values_and_tensors_are_checked_per_op():
+    from grader.sandbox.errors import StudentError
+    from grader.sandbox.replies import check_reply
+
+    good = {"seconds": 1.5, "final_loss": None}
+    values, tensors = check_reply(
+        "train_predict", {}, None, good, {"predictions": torch.zeros(3, dtype=torch.int64), "junk": torch.ones(1)}
+    )
+    assert values == good and set(tensors) == {"predictions"}  # unexpected tensors are dropped
+    with pytest.raises(StudentError, match="predictions have dtype"):
+        check_reply("train_predict", {}, None, good, {"predictions": torch.zeros(3)})
+    with pytest.raises(StudentError, match="num_params"):
+        check_reply("forward", {}, {}, {"num_params": "many", "state_shapes": {}, "attributes": {}}, {})
+    with pytest.raises(StudentError, match="lacks the tensors"):
+        forward_values = {"num_params": 1, "state_shapes": {}, "attributes": {}, "attribute_errors": {}}
+        check_reply("forward", {"backward": True}, {"input": torch.ones(1)}, forward_values, {"output": torch.ones(1)})

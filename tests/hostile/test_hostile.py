@@ -266,6 +266,18 @@ def test_environment(monkeypatch):
     assert "FOUND" not in log or os.geteuid() != 0
 
 
+def test_other_sandbox():
+    secret = "OTHER_STUDENTS_SECRET_42"
+    with Sandbox(f"SECRET = {secret!r}\n", limits=LIMITS) as victim, hostile("other_sandbox") as attacker:
+        pid = victim._child.pid
+        paths = [f"{victim._workdir}/submission.py", f"/proc/{pid}/root/tmp/work/submission.py", f"/proc/{pid}/environ"]
+        reply = attacker.request("call", {"name": "steal", "args": [paths]})
+        log = attacker.log
+        assert victim.request("names").values["names"] == ["SECRET"]  # the victim is unharmed
+    assert reply.tensors["output"].tolist() == [0], log
+    assert secret not in log and "FOUND" not in log
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]

@@ -182,3 +182,29 @@ def test_child_never_holds_the_reference_or_the_grader(start_method):
         assert sandbox.defined_names == ["secrets"]
         assert "rlimits" in sandbox.isolation
         assert sandbox.request("call", {"name": "secrets"}).tensors["output"].tolist() == [0]
+
+
+def test_concurrent_sandboxes_get_distinct_uids_and_answers():
+    import threading
+
+    results: dict[int, object] = {}
+
+    def run(index: int) -> None:
+        try:
+            with Sandbox(
+                f"import torch\n\ndef which():\n    return torch.tensor([{index}])\n", limits=LIMITS
+            ) as sandbox:
+                value = sandbox.request("call", {"name": "which"}).tensors["output"].item()
+                results[index] = (value, [m for m in sandbox.isolation if m.startswith("uid:")])
+        except Exception as error:  # noqa: BLE001 - reported below
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert all(not isinstance(r, Exception) for r in results.values()), results
+    assert [results[i][0] for i in range(3)] == [0, 1, 2]
+    uids = [tuple(results[i][1]) for i in range(3)]
+    assert len(set(uids)) == 3 or uids == [(), (), ()]

@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", choices=tuple(CONFIGS), help="default: gpu on CUDA, else cpu")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--data-profile", choices=("full", "bundled"), default="full")
+    parser.add_argument("--data-dir", type=Path, help="default: $VITGRADE_DATA_DIR or ~/.cache/vitgrade/data")
     parser.add_argument("--compile", action="store_true", help="torch.compile on CUDA (compile time counts)")
     parser.add_argument("--output", type=Path, help="write all runs and medians as JSON")
     parser.add_argument("--progress", action="store_true", help="show a progress bar per run")
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         for seed in range(args.repeats):
             recipe = Recipe(epochs=1000, time_budget=budget, seed=seed, threads=args.threads, compile=args.compile)
             recipe = recipe.model_copy(update=recipe_kwargs)
-            summary = run(model_kwargs, recipe, args.data_profile, device.type, progress=args.progress)
+            summary = run(model_kwargs, recipe, args.data_profile, device.type, args.progress, args.data_dir)
             runs.append(summary)
             log.info(
                 "budget %gs seed %d: accuracy %.4f, %.1f s, %.2f epochs, %.0f samples/s, %d threads, load %s",

@@ -78,11 +78,12 @@ def run_sweep(
     output_dir: Path,
     train_limit: int | None = None,
     progress: bool = False,
+    data_dir: Path | None = None,
 ) -> list[dict]:
     """Train every configuration with the same recipe and seed; write the CSV, table and figures."""
     output_dir.mkdir(parents=True, exist_ok=True)
-    train_split = load_split(data_profile, train=True)
-    test_split = load_split(data_profile, train=False)
+    train_split = load_split(data_profile, train=True, data_dir=data_dir)
+    test_split = load_split(data_profile, train=False, data_dir=data_dir)
     if train_limit is not None:
         train_split = MnistSplit(train_split.images[:train_limit], train_split.labels[:train_limit])
     rows, base_model = [], None
@@ -132,6 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m reference.experiments", description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="larger grid, full data set, more epochs")
     parser.add_argument("--data-profile", choices=PROFILES, help="default: bundled, or full with --full")
+    parser.add_argument("--data-dir", type=Path, help="default: $VITGRADE_DATA_DIR or ~/.cache/vitgrade/data")
     parser.add_argument("--epochs", type=int, help="default: 4, or 10 with --full")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=3e-3)
@@ -155,7 +157,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     profile = args.data_profile or ("full" if args.full else "bundled")
     device = resolve_device(args.device)
-    run_sweep(parse_grid(args), recipe, profile, device, args.output_dir, args.train_limit, not args.quiet)
+    grid = parse_grid(args)
+    run_sweep(grid, recipe, profile, device, args.output_dir, args.train_limit, not args.quiet, args.data_dir)
 
 
 if __name__ == "__main__":

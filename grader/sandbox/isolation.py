@@ -152,7 +152,12 @@ class IsolationPlan:
 
     def _mounts(self) -> None:
         _mount(None, "/", None, MS_REC | MS_PRIVATE)
-        keep_fds = {path: os.open(path, os.O_PATH) for path in [self.workdir, *self.keep] if os.path.isdir(path)}
+        keep_fds = {self.workdir: os.open(self.workdir, os.O_PATH)}
+        for path in self.keep:
+            try:  # a path we cannot reach (another user's home) is one the child cannot use either
+                keep_fds.setdefault(path, os.open(path, os.O_PATH | os.O_DIRECTORY))
+            except OSError:
+                continue
         stats = {path: os.stat(path) for path in keep_fds}
         size = f"size={self.tmpfs_bytes},mode=1777"
         for tmp in (CHILD_TMP, "/dev/shm"):

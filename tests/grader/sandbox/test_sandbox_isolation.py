@@ -110,3 +110,48 @@ def test_uid_level_runs_as_the_sandbox_uid_or_refuses_cleanly():
         assert "netns" not in box.isolation
     finally:
         box.close()
+
+
+@ROOT_ONLY
+def test_userns_plan_applies_for_an_unprivileged_user():
+    """The non-root path, exercised by a forked process that first becomes nobody (no Python exec needed)."""
+    import ctypes
+
+    from grader.sandbox.process import make_workdir, plan_for, remove_workdir
+
+    workdir = make_workdir(None)
+    for path in (workdir, f"{workdir}/tmp"):
+        os.chown(path, 65534, 65534)
+    plan = plan_for("userns", workdir, None, LIMITS, "cpu", None)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        report = "fail"
+        try:
+            os.setgroups([])
+            os.setresgid(65534, 65534, 65534)
+            os.setresuid(65534, 65534, 65534)
+            ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE, as for a user that never changed uid
+            plan.apply()
+            import socket
+
+            try:
+                socket.socket(socket.AF_INET)
+                inet = "allowed"
+            except OSError:
+                inet = "denied"
+            repo = sorted(os.listdir(str(ROOT)))
+            report = f"uid={os.getuid()} repo={repo} tmp={sorted(os.listdir('/tmp'))} inet={inet}"
+        except BaseException as error:  # noqa: BLE001 - reported to the parent
+            report = f"fail {error!r}"
+        finally:
+            os.write(write, report.encode())
+            os._exit(0)
+    os.close(write)
+    report = os.read(read, 4096).decode()
+    os.close(read)
+    os.waitpid(pid, 0)
+    remove_workdir(workdir)
+    assert report.startswith("uid=65534"), report
+    assert "'reference'" not in report and "'pyproject.toml'" not in report, report
+    assert "tmp=['work']" in report and "inet=denied" in report, report

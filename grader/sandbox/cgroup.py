@@ -29,6 +29,26 @@ def _own_paths() -> dict[str, str]:
     return paths
 
 
+def remove_stale(name: str) -> int:
+    """Kill and remove groups ``vitgrade-<name>-*`` (up to three levels deep) that a grader which died left.
+
+    Only called while holding the slot's lock, so any such group belongs to nobody alive.
+    """
+    if (ROOT / "cgroup.controllers").is_file():
+        roots, version = [ROOT], 2
+    else:
+        roots, version = [ROOT / "memory", ROOT / "pids"], 1
+    removed = 0
+    for root in roots:
+        for depth in ("", "*/", "*/*/"):
+            for group in root.glob(f"{depth}vitgrade-{name}-*"):
+                stale = SandboxCgroup([group], version)
+                stale.kill(attempts=20)
+                stale.remove()
+                removed += 1
+    return removed
+
+
 class SandboxCgroup:
     """The cgroup directories of one child (one for v2, one per controller for v1)."""
 

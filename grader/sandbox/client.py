@@ -8,10 +8,13 @@ lives in the harness's memory, so student code that digs it out could forge a re
 ever give wrong tensors, never a verdict, which the parent alone computes.
 """
 
+import atexit
+import contextlib
 import logging
 import os
 import secrets
 import time
+import weakref
 from dataclasses import dataclass, field
 from subprocess import SubprocessError
 from typing import Any
@@ -43,6 +46,15 @@ LEVELS = ("root", "uid", "userns", "none")
 ROOT_LEVELS = LEVELS  # tried in this order when the grader is root
 USER_LEVELS = ("userns", "none")  # and when it is not
 _warned_levels: set[str] = set()
+_open_sandboxes: "weakref.WeakSet[Sandbox]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_sandboxes() -> None:
+    """At interpreter exit, close what callers left open (a killed grader is handled by the slot sweep)."""
+    for box in list(_open_sandboxes):
+        with contextlib.suppress(Exception):
+            box.close()
 
 
 @dataclass
@@ -110,12 +122,14 @@ class Sandbox:
 
     def start(self) -> None:
         """Start the child and import the module; fills ``defined_names`` and ``import_error``."""
+        _open_sandboxes.add(self)
         if os.geteuid() == 0:
             self._slot = SandboxSlot()
-            kill_uid(self._slot.uid)  # anything left from a grader that died holding this slot
+            self._slot.sweep()  # anything left from a grader that died holding this slot
         if self.start_method == "exec":
             ensure_subreaper()
-        self._workdir = make_workdir(self.limits.workdir_bytes if self._slot else None)
+        slot = self._slot.number if self._slot else None
+        self._workdir = make_workdir(self.limits.workdir_bytes if self._slot else None, slot)
         began = time.monotonic()
         try:
             reply = self._spawn_and_ask_names()
@@ -140,6 +154,7 @@ class Sandbox:
         if self._closed:
             return
         self._closed = True
+        _open_sandboxes.discard(self)
         self._stop_child()
         if self._cgroup is not None:
             self._cgroup.remove()

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from grader.sandbox.cgroup import SandboxCgroup
+from grader.sandbox.cgroup import remove_stale as remove_stale_cgroups
 from grader.sandbox.forkserver import fork_server
 from grader.sandbox.isolation import IsolationPlan, mount_tmpfs, rlimits_for, set_child_subreaper, unmount
 from grader.sandbox.limits import SandboxLimits
@@ -33,6 +34,8 @@ HARNESS = Path(__file__).with_name("harness.py")
 UID_BASE = 60000
 SLOTS = 1000
 MODULE_FILE = "submission.py"
+WORKDIR_PREFIX = "vitgrade-sbx-"
+SLOT_DIR = Path("/run/vitgrade-sandbox-slots")  # fixed, whatever $TMPDIR says: uids are machine-wide
 HARNESS_FILE = "harness.py"
 _SUBREAPER = False
 
@@ -65,7 +68,7 @@ class SandboxSlot:
     """A slot number held with an flock; gives the sandbox uid/gid (root only)."""
 
     def __init__(self) -> None:
-        folder = Path(tempfile.gettempdir()) / "vitgrade-sandbox-slots"
+        folder = SLOT_DIR if SLOT_DIR.parent.is_dir() else Path(tempfile.gettempdir()) / "vitgrade-sandbox-slots"
         folder.mkdir(mode=0o700, exist_ok=True)
         start = os.getpid() % SLOTS
         for offset in range(SLOTS):
@@ -80,6 +83,13 @@ class SandboxSlot:
             self.uid = self.gid = UID_BASE + number
             return
         raise RuntimeError(f"all {SLOTS} sandbox slots are in use")
+
+    def sweep(self) -> None:
+        """Clear what a grader that died holding this slot left: processes, cgroups, work dirs."""
+        kill_uid(self.uid)
+        remove_stale_cgroups(str(self.number))
+        for stale in Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}{self.number}-*"):
+            remove_workdir(str(stale))
 
     def release(self) -> None:
         self._handle.close()
@@ -293,9 +303,9 @@ def child_env(plan: IsolationPlan, limits: SandboxLimits, device: str) -> dict[s
     return env
 
 
-def make_workdir(tmpfs_bytes: int | None = None) -> str:
+def make_workdir(tmpfs_bytes: int | None = None, slot: int | None = None) -> str:
     """A fresh private directory for one sandbox; a size-capped tmpfs when ``tmpfs_bytes`` (root only)."""
-    workdir = tempfile.mkdtemp(prefix="vitgrade-sbx-")
+    workdir = tempfile.mkdtemp(prefix=WORKDIR_PREFIX + (f"{slot}-" if slot is not None else ""))
     if tmpfs_bytes is not None:
         try:
             mount_tmpfs(workdir, tmpfs_bytes)

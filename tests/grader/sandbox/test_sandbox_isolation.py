@@ -155,3 +155,32 @@ def test_userns_plan_applies_for_an_unprivileged_user():
     assert report.startswith("uid=65534"), report
     assert "'reference'" not in report and "'pyproject.toml'" not in report, report
     assert "tmp=['work']" in report and "inet=denied" in report, report
+
+
+@ROOT_ONLY
+def test_slot_sweep_clears_what_a_dead_grader_left():
+    import tempfile
+    import time
+
+    from grader.sandbox.cgroup import SandboxCgroup
+    from grader.sandbox.process import SandboxSlot, live_pids_of_uid
+
+    slot = SandboxSlot()
+    try:
+        stale_dir = Path(tempfile.mkdtemp(prefix=f"vitgrade-sbx-{slot.number}-", dir=tempfile.gettempdir()))
+        group = SandboxCgroup.create(str(slot.number), memory_bytes=2**30, pids=8)
+        pid = os.fork()
+        if pid == 0:  # a leftover sandbox process of this slot's uid
+            os.setresgid(slot.gid, slot.gid, slot.gid)
+            os.setresuid(slot.uid, slot.uid, slot.uid)
+            time.sleep(60)
+            os._exit(0)
+        time.sleep(0.2)
+        assert live_pids_of_uid(slot.uid) == [pid]
+        slot.sweep()
+        os.waitpid(pid, 0)
+        assert live_pids_of_uid(slot.uid) == []
+        assert not stale_dir.exists()
+        assert group is None or not any(d.exists() for d in group.dirs)
+    finally:
+        slot.release()

@@ -30,12 +30,10 @@ from grader.sandbox.limits import SandboxLimits
 from grader.sandbox.process import (
     ChildProcess,
     SandboxSlot,
-    chown_workdir,
+    WorkDir,
     ensure_subreaper,
     kill_uid,
-    make_workdir,
     plan_for,
-    remove_workdir,
     write_child_files,
 )
 from grader.sandbox.replies import check_reply
@@ -103,6 +101,7 @@ class Sandbox:
         self._slot: SandboxSlot | None = None
         self._cgroup: SandboxCgroup | None = None
         self._workdir: str | None = None
+        self._dir: WorkDir | None = None
         self._logs: list[str] = []
         self._spent = 0.0  # wall seconds used against limits.total_timeout_s
         self._closed = False
@@ -129,7 +128,8 @@ class Sandbox:
         if self.start_method == "exec":
             ensure_subreaper()
         slot = self._slot.number if self._slot else None
-        self._workdir = make_workdir(self.limits.workdir_bytes if self._slot else None, slot)
+        self._dir = WorkDir(self.limits.workdir_bytes if self._slot else None, slot)
+        self._workdir = self._dir.path
         began = time.monotonic()
         try:
             reply = self._spawn_and_ask_names()
@@ -162,8 +162,8 @@ class Sandbox:
         if self._slot is not None:
             kill_uid(self._slot.uid)
             self._slot.release()
-        if self._workdir is not None:
-            remove_workdir(self._workdir)
+        if self._dir is not None:
+            self._dir.remove()
 
     @property
     def log(self) -> str:
@@ -179,12 +179,10 @@ class Sandbox:
             raise RuntimeError("place_file needs a started sandbox")
         if not name or "/" in name or name.startswith(".") or name in ("harness.py", "submission.py"):
             raise ValueError(f"invalid file name {name!r}: a plain name inside the sandbox directory")
-        path = os.path.join(self._workdir, name)
-        if os.path.lexists(path):
-            os.unlink(path)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o444)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        try:
+            self._dir.write(name, data)
+        except OSError as error:  # the child got in the way (a directory or a racing link by that name)
+            raise SandboxCrashed(f"could not place {name!r} in the sandbox directory: {error}") from None
         return f"{self._plan_workdir()}/{name}"
 
     # --- requests --------------------------------------------------------------------------------
@@ -256,7 +254,7 @@ class Sandbox:
             name = str(self._slot.number) if self._slot else "x"
             self._cgroup = SandboxCgroup.create(name, memory_bytes=self.limits.memory_bytes, pids=self.limits.processes)
         try:
-            write_child_files(self._workdir, self.module_source)
+            write_child_files(self._dir, self.module_source)
         except OSError as error:  # e.g. a previous child filled or mangled its directory
             raise SandboxCrashed(f"could not prepare the sandbox directory: {error}") from None
         began = time.monotonic()
@@ -266,7 +264,7 @@ class Sandbox:
             plan = plan_for(level, self._workdir, self._slot, self.limits, self.device, self._cgroup)
             if self._slot is not None:  # the sandbox uid owns its directory only when it runs as that uid
                 owner = (plan.uid, plan.gid) if plan.uid is not None else (os.geteuid(), os.getegid())
-                chown_workdir(self._workdir, *owner)
+                self._dir.chown(*owner)
             try:
                 spawned = time.monotonic()
                 self._child = ChildProcess(plan, limits=self.limits, device=self.device, start_method=self.start_method)

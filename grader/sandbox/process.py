@@ -303,36 +303,57 @@ def child_env(plan: IsolationPlan, limits: SandboxLimits, device: str) -> dict[s
     return env
 
 
-def make_workdir(tmpfs_bytes: int | None = None, slot: int | None = None) -> str:
-    """A fresh private directory for one sandbox; a size-capped tmpfs when ``tmpfs_bytes`` (root only)."""
-    workdir = tempfile.mkdtemp(prefix=WORKDIR_PREFIX + (f"{slot}-" if slot is not None else ""))
-    if tmpfs_bytes is not None:
+class WorkDir:
+    """The child's private directory, handled by the parent through a directory descriptor.
+
+    The sandbox uid owns the directory, so (at the ``uid`` level, where it sees the host's /tmp) it
+    could rename it and leave a symlink behind: every parent-side write goes through ``dir_fd`` and
+    never follows a link, and removal checks that the path is still the same directory.
+    """
+
+    def __init__(self, tmpfs_bytes: int | None = None, slot: int | None = None):
+        self.path = tempfile.mkdtemp(prefix=WORKDIR_PREFIX + (f"{slot}-" if slot is not None else ""))
+        if tmpfs_bytes is not None:
+            try:
+                mount_tmpfs(self.path, tmpfs_bytes)
+            except OSError as error:
+                log.info("sandbox work dir %s stays on disk: %s", self.path, error)
+        self.fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        os.mkdir("tmp", 0o700, dir_fd=self.fd)
+
+    def chown(self, uid: int, gid: int) -> None:
+        """Give the directory (and its tmp) to whoever the child runs as."""
+        os.fchown(self.fd, uid, gid)
+        os.chown("tmp", uid, gid, dir_fd=self.fd, follow_symlinks=False)
+
+    def write(self, name: str, data: bytes) -> None:
+        """Create ``name`` afresh (read-only for the child), replacing whatever the child left there."""
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name, dir_fd=self.fd)
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o444, dir_fd=self.fd)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+
+    def remove(self) -> None:
         try:
-            mount_tmpfs(workdir, tmpfs_bytes)
-        except OSError as error:
-            log.info("sandbox work dir %s stays on disk: %s", workdir, error)
-    os.makedirs(f"{workdir}/tmp", exist_ok=True)
-    return workdir
+            same = os.stat(self.path, follow_symlinks=False)[1:3] == os.fstat(self.fd)[1:3]
+        except OSError:
+            same = False
+        os.close(self.fd)
+        if not same:
+            log.warning("sandbox work dir %s was moved by the child; left in place", self.path)
+            return
+        remove_workdir(self.path)
 
 
-def chown_workdir(workdir: str, uid: int, gid: int) -> None:
-    """Give the work dir (and its tmp) to whoever the child runs as."""
-    for path in (workdir, f"{workdir}/tmp"):
-        os.chown(path, uid, gid, follow_symlinks=False)
-
-
-def write_child_files(workdir: str, module_source: str) -> None:
+def write_child_files(workdir: WorkDir, module_source: str) -> None:
     """The harness and the student's module, fresh for each start."""
-    for name, text in ((HARNESS_FILE, HARNESS.read_text()), (MODULE_FILE, module_source)):
-        path = Path(workdir) / name
-        if path.is_symlink() or path.exists():
-            path.unlink()
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o444)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
+    workdir.write(HARNESS_FILE, HARNESS.read_bytes())
+    workdir.write(MODULE_FILE, module_source.encode())
 
 
 def remove_workdir(workdir: str) -> None:
+    """Unmount (when it is a tmpfs of ours) and delete a work dir; links inside are removed, never followed."""
     if os.path.ismount(workdir):
         unmount(workdir)
     shutil.rmtree(workdir, ignore_errors=True)

@@ -117,11 +117,11 @@ def test_userns_plan_applies_for_an_unprivileged_user():
     """The non-root path, exercised by a forked process that first becomes nobody (no Python exec needed)."""
     import ctypes
 
-    from grader.sandbox.process import make_workdir, plan_for, remove_workdir
+    from grader.sandbox.process import WorkDir, plan_for
 
-    workdir = make_workdir(None)
-    for path in (workdir, f"{workdir}/tmp"):
-        os.chown(path, 65534, 65534)
+    work = WorkDir()
+    work.chown(65534, 65534)
+    workdir = work.path
     plan = plan_for("userns", workdir, None, LIMITS, "cpu", None)
     read, write = os.pipe()
     pid = os.fork()
@@ -151,7 +151,7 @@ def test_userns_plan_applies_for_an_unprivileged_user():
     report = os.read(read, 4096).decode()
     os.close(read)
     os.waitpid(pid, 0)
-    remove_workdir(workdir)
+    work.remove()
     assert report.startswith("uid=65534"), report
     assert "'reference'" not in report and "'pyproject.toml'" not in report, report
     assert "tmp=['work']" in report and "inet=denied" in report, report
@@ -184,3 +184,29 @@ def test_slot_sweep_clears_what_a_dead_grader_left():
         assert group is None or not any(d.exists() for d in group.dirs)
     finally:
         slot.release()
+
+
+def test_parent_writes_never_follow_a_link_the_child_left(tmp_path):
+    from grader.sandbox.process import WorkDir
+
+    outside = tmp_path / "outside.txt"
+    outside.write_text("untouched")
+    work = WorkDir()
+    try:
+        os.symlink(outside, os.path.join(work.path, "weights.bin"))
+        work.write("weights.bin", b"new")
+        assert outside.read_text() == "untouched"
+        assert not os.path.islink(os.path.join(work.path, "weights.bin"))
+        moved = work.path + "-moved"
+        os.rename(work.path, moved)  # the child renames its dir and leaves a link to somewhere else
+        os.symlink(tmp_path, work.path)
+        work.write("weights.bin", b"again")  # still lands in the real (moved) directory
+        assert Path(moved, "weights.bin").read_bytes() == b"again"
+        assert not (tmp_path / "weights.bin").exists()
+    finally:
+        work.remove()
+        if os.path.islink(work.path):
+            os.unlink(work.path)
+        import shutil
+
+        shutil.rmtree(work.path + "-moved", ignore_errors=True)

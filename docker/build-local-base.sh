@@ -12,7 +12,8 @@
 #    CA bundle for whatever they lack), then `docker commit` the result.
 # The Dockerfile then finds every pinned package already installed, so its own pip step is a no-op.
 # Needs: root, docker, debootstrap. Steps 1-2 are skipped when vitgrade-rootfs:bookworm exists
-# (REBUILD_ROOTFS=1 forces them).
+# (REBUILD_ROOTFS=1 forces them); step 3 starts from the existing base image when there is one, so a
+# changed lock costs only the new packages (REBUILD_BASE=1 starts from the rootfs again).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -56,22 +57,40 @@ for path in /etc/pip.conf /etc/xdg/pip "$HOME/.config/pip" /etc/ssl/certs/ca-cer
     *) mounts+=(-v "$path:$path:ro") ;;
     esac
 done
-env_args=(-e PIP_CERT=/etc/ssl/certs/host-ca-certificates.crt -e PIP_DISABLE_PIP_VERSION_CHECK=1)
-for name in PIP_INDEX_URL PIP_EXTRA_INDEX_URL PIP_FIND_LINKS PIP_DEFAULT_TIMEOUT \
-    HTTP_PROXY HTTPS_PROXY NO_PROXY http_proxy https_proxy no_proxy; do
-    [ -n "${!name:-}" ] && env_args+=(-e "$name=${!name}")
-done
+# Settings for pip in the build container, passed in a file (not `docker run -e`, which `docker commit`
+# would keep in the image).
+build_env="$(mktemp)"
+{
+    echo "PIP_CERT=/etc/ssl/certs/host-ca-certificates.crt"
+    echo "PIP_DISABLE_PIP_VERSION_CHECK=1"
+    for name in PIP_INDEX_URL PIP_EXTRA_INDEX_URL PIP_FIND_LINKS PIP_DEFAULT_TIMEOUT \
+        HTTP_PROXY HTTPS_PROXY NO_PROXY http_proxy https_proxy no_proxy; do
+        [ -n "${!name:-}" ] && printf '%s=%q\n' "$name" "${!name}" || true
+    done
+} >"$build_env"
+mounts+=(-v "$build_env:/run/vitgrade-build.env:ro")
+
+# Start from the last base when there is one (only what the lock adds is installed), else from the rootfs.
+from_image="$ROOTFS_TAG"
+if [ "${REBUILD_BASE:-0}" != 1 ] && docker image inspect "$BASE_TAG" >/dev/null 2>&1; then
+    from_image="$BASE_TAG"
+fi
 
 container="vitgrade-base-build-$$"
-trap 'docker rm -f "$container" >/dev/null 2>&1 || true' EXIT
+trap 'docker rm -f "$container" >/dev/null 2>&1 || true; rm -f "$build_env"' EXIT
 log "installing $(grep -c '==' "$LOCK") pinned packages into /opt/venv"
-docker run --name "$container" --network host "${mounts[@]}" "${env_args[@]}" "$ROOTFS_TAG" bash -euc '
-    python3.11 -m venv /opt/venv
+log "from $from_image"
+docker run --name "$container" --network host "${mounts[@]}" "$from_image" bash -euc '
+    set -a; . /run/vitgrade-build.env; set +a
+    [ -x /opt/venv/bin/python ] || python3.11 -m venv /opt/venv
     /opt/venv/bin/pip install --no-cache-dir -r /run/vitgrade-requirements.lock
     /opt/venv/bin/pip check
     rm -rf /root/.cache /tmp/*
 '
+# PIP_* from an older version of this script (which leaked them into the image) are reset here.
 docker commit \
+    --change 'ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt' \
+    --change 'ENV PIP_FIND_LINKS=' \
     --change 'ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'ENV LANG=C.UTF-8' \
     --change 'CMD ["/bin/bash"]' \

@@ -3,7 +3,7 @@
 For each budget (seconds of training, evaluation excluded) the run is repeated with seeds 0..N-1 and
 the medians are reported, with the machine, the device and the load average (others may share it).
 
-    python benchmarks/train_mnist.py --budgets 60 300 --repeats 3
+    python benchmarks/train_mnist.py --budgets 60 300 --repeats 3 --threads 1
     python benchmarks/train_mnist.py --budgets 10 --repeats 3 --device cuda     # target: >= 98 % in 10 s
 
 The recipe depends on the device (``--config``, default from the device): on a CPU a small, fast ViT
@@ -11,6 +11,10 @@ The recipe depends on the device (``--config``, default from the device): on a C
 98.4% vs 96.3% after 60 s on the 2-core machine) sees the most digits; ``cpu-p7`` is the same with
 patch 7; on a GPU a larger one (patch 4 -> 49 patches, 6 blocks, width 128) with bf16 autocast and
 large batches.
+
+On a shared CPU, ``--threads 1`` is the robust choice: with 2 threads on the 2-core machine the
+throughput fell from about 3,500 to 700 digits/s as soon as other jobs ran (60 s medians: 98.1% with
+1 thread at load 3-3.5, 97.4% with 2 threads at load 0.4-3).
 """
 
 import argparse

@@ -154,6 +154,11 @@ if report["score"] != report["max_score"] or report["max_score"] <= 0 or not rep
 PY
 python3 -c 'import sys; sys.exit(float(sys.argv[1]) != 0 or float(sys.argv[2]) <= 0)' "$tpl_score" "$tpl_max" \
     || problem "the template scored $tpl_score/$tpl_max, expected 0"
+isolation=$(json '",".join(d["environment"].get("isolation", []))' <"$WORK/report-$reference_id.json")
+case ",$isolation," in
+*,netns,*mountns,*) log "worker sandbox: $isolation" ;;
+*) problem "the worker's sandbox lacks its namespaces (compose capabilities?): $isolation" ;;
+esac
 
 # --- CI use: docker run ... grade DIR --format junit --fail-under N (offline) --------------------------
 ci_grade() { # dir fail_under -> exit status; the JUnit XML in $WORK/ci.xml

@@ -38,11 +38,10 @@ def vit_small_for_mnist(
 
 
 def demonstrate_input_mismatch(batch_size: int = 2) -> dict[str, str]:
-    """Q8a: what the unmodified ViT-S (224x224, 3 channels) says when it is fed MNIST-sized tensors."""
+    """Q8a: what the unmodified ViT-S (224x224, 3 channels) says about MNIST-sized and 1-channel tensors."""
     model = timm.create_model(TIMM_VIT_SMALL, pretrained=False).eval()
     outcomes = {}
-    for channels in (1, 3):
-        shape = (batch_size, channels, 28, 28)
+    for shape in ((batch_size, 1, 28, 28), (batch_size, 3, 28, 28), (batch_size, 1, 224, 224)):
         try:
             with torch.no_grad():
                 model(torch.zeros(shape))

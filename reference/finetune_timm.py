@@ -11,7 +11,6 @@ and sums the RGB input kernel to one channel.
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 
 from reference.mnist import MnistSplit, load_split
@@ -19,13 +18,12 @@ from reference.timm_vit import TIMM_VIT_SMALL, vit_small_for_mnist
 from reference.train import (
     TrainSummary,
     add_arguments,
+    emit_summary,
     fit_and_evaluate,
     make_deterministic,
     recipe_from_args,
     resolve_device,
 )
-
-log = logging.getLogger(__name__)
 
 
 def head(split: MnistSplit, limit: int | None) -> MnistSplit:
@@ -63,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.set_defaults(epochs=3, lr=5e-4, batch_size=128, warmup_fraction=0.1)
     parser.add_argument("--pretrained", action="store_true", help="start from ImageNet weights (timm loader)")
     parser.add_argument("--weights-file", type=Path, help="local checkpoint of vit_small_patch16_224")
-    parser.add_argument("--patch-size", type=int, default=4, help="patch size of the adapted model (28 % p == 0)")
+    parser.add_argument("--patch-size", type=int, default=4, help="patch size of the adapted model (28 %% p == 0)")
     parser.add_argument("--train-limit", type=int, help="train on the first N training digits only")
     parser.add_argument("--test-limit", type=int, help="evaluate on the first N test digits only")
     parser.add_argument("--output", type=Path, help="also write the JSON summary here")
@@ -71,12 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.weights_file is not None and not args.pretrained:
         parser.error("--weights-file needs --pretrained")
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
-    summary = run(args)
-    text = summary.model_dump_json(indent=2)
-    if args.output:
-        args.output.write_text(text + "\n")
-    sys.stdout.write(text + "\n")
-    log.info("test accuracy %.4f after %.1f s of training", summary.test_accuracy, summary.train_seconds)
+    emit_summary(run(args), args.output)
 
 
 if __name__ == "__main__":

@@ -302,6 +302,15 @@ def run(
     return fit_and_evaluate(model, model_kwargs, recipe, train_split, test_split, torch_device, data_profile, progress)
 
 
+def emit_summary(summary: TrainSummary, output: Path | None) -> None:
+    """Write the JSON summary to stdout (and to ``output`` when given); log the headline figures."""
+    text = summary.model_dump_json(indent=2)
+    if output:
+        output.write_text(text + "\n")
+    sys.stdout.write(text + "\n")
+    log.info("test accuracy %.4f after %.1f s of training", summary.test_accuracy, summary.train_seconds)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The model, recipe and data options shared by the training entry points."""
     parser.add_argument("--data-profile", choices=PROFILES, default="bundled")
@@ -360,11 +369,7 @@ def main(argv: list[str] | None = None) -> None:
         pos_embedding=args.pos_embedding,
     )
     summary = run(model_kwargs, recipe_from_args(args), args.data_profile, args.device, not args.quiet, args.data_dir)
-    text = summary.model_dump_json(indent=2)
-    if args.output:
-        args.output.write_text(text + "\n")
-    sys.stdout.write(text + "\n")
-    log.info("test accuracy %.4f after %.1f s of training", summary.test_accuracy, summary.train_seconds)
+    emit_summary(summary, args.output)
 
 
 if __name__ == "__main__":

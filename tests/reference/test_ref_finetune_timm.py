@@ -29,3 +29,9 @@ def test_finetune_tiny_budget_with_local_weights(tmp_path, capsys):
 def test_weights_file_needs_pretrained(tmp_path):
     with pytest.raises(SystemExit):
         main(["--weights-file", str(tmp_path / "w.safetensors")])
+
+
+def test_help_renders():
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0

@@ -31,7 +31,9 @@ from grader.sandbox.limits import SandboxLimits
 log = logging.getLogger(__name__)
 
 HARNESS = Path(__file__).with_name("harness.py")
-UID_BASE = 60000
+# Sandbox uids are UID_BASE + slot. Slots are locked per machine (SLOT_DIR), so two containers on one
+# host that do not share /run must use disjoint bases: RLIMIT_NPROC counts a uid's processes host-wide.
+UID_BASE = int(os.environ.get("VITGRADE_SANDBOX_UID_BASE", "60000"))
 SLOTS = 1000
 MODULE_FILE = "submission.py"
 WORKDIR_PREFIX = "vitgrade-sbx-"

@@ -217,3 +217,13 @@ def test_parent_writes_never_follow_a_link_the_child_left(tmp_path):
         import shutil
 
         shutil.rmtree(work.path + "-moved", ignore_errors=True)
+
+
+def test_uid_base_can_be_moved_per_worker_container():
+    import subprocess
+    import sys
+
+    code = "from grader.sandbox.process import UID_BASE; print(UID_BASE)"
+    env = {**os.environ, "VITGRADE_SANDBOX_UID_BASE": "61000"}
+    moved = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert moved.stdout.strip() == "61000"

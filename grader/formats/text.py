@@ -1,14 +1,30 @@
-"""A readable table for a terminal: check, status, score, message; then the totals per question."""
+"""A readable table for a terminal: check, status, score, message; what to fix, in full; the totals."""
+
+import textwrap
 
 from grader.formats.common import summary
-from grader.report import Report
+from grader.report import CheckStatus, Report
 
 MESSAGE_WIDTH = 70
+WRAP_WIDTH = 100
 
 
 def _one_line(text: str, width: int = MESSAGE_WIDTH) -> str:
     line = " ".join(text.split())
     return line if len(line) <= width else line[: width - 3] + "..."
+
+
+def _what_to_fix(report: Report) -> list[str]:
+    """Every check that lost points, with its whole message and hint (the table cuts them short)."""
+    lines: list[str] = []
+    for check in report.checks:
+        if check.status not in (CheckStatus.failed, CheckStatus.error) or not (check.message or check.hint):
+            continue
+        lines += ["", f"{check.id} ({check.status.value}, {check.score:g}/{check.max_score:g})"]
+        lines += textwrap.wrap(check.message, WRAP_WIDTH, initial_indent="  ", subsequent_indent="  ")
+        if check.hint:
+            lines += textwrap.wrap(check.hint, WRAP_WIDTH, initial_indent="  hint: ", subsequent_indent="        ")
+    return ["", "What to fix", "-----------", *lines[1:]] if lines else []
 
 
 def to_text(report: Report) -> str:
@@ -21,6 +37,7 @@ def to_text(report: Report) -> str:
     lines.insert(1, "-" * (sum(widths) + 6 + MESSAGE_WIDTH // 2))
     if not report.checks:
         lines = []
+    lines += _what_to_fix(report)
     lines.append("")
     lines += [f"{q.id:<8} {q.score:g} / {q.max_score:g}" for q in report.questions]
     lines.append("")

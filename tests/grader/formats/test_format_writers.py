@@ -113,6 +113,16 @@ def test_text_table_lists_every_check_and_the_totals(report):
     assert max(len(line) for line in text.splitlines()) < 200
 
 
+def test_text_spells_out_what_to_fix_with_hints(report):
+    text = render(report, "text")
+    fixes = text.split("What to fix", 1)[1]
+    assert "q1.equivalence (failed, 0/3)" in fixes and "hint: transpose <B, N>" in fixes
+    assert "q6.shape (error, 0/1)" in fixes and "your code raised ValueError" in fixes
+    assert "q1.shape (" not in fixes and "q8.pretrained (" not in fixes  # passed and skipped checks stay in the table
+    student = render(report, "text", student_view=True).split("What to fix", 1)[1]
+    assert "secret config" not in student and "Traceback" not in student
+
+
 def test_unknown_format_is_refused(report):
     assert set(FORMATS) == {"json", "gradescope", "junit", "text"}
     with pytest.raises(ValueError, match="Unknown format"):

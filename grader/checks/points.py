@@ -1,6 +1,6 @@
 """The points table of the lab: every check id and what it is worth, in one place.
 
-Check modules read their points from here (``points_for("q3.equivalence")``) so that a TA changes a
+The registry reads each check's points from here (``points_for("q3.equivalence")``) so that a TA changes a
 weight in one line and the totals below stay visible. The lab is out of 100: Q1-Q6 (code) 50,
 Q7 (MNIST accuracy) 15, Q8 (timm) 10, written answers 25.
 """

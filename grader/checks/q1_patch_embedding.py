@@ -6,7 +6,6 @@ from grader.checks import remote
 from grader.checks.compare import Tolerance, difference, fmt_config
 from grader.checks.context import CheckContext
 from grader.checks.flows import Case, check_equivalence, check_shapes, seeded_reference
-from grader.checks.points import points_for
 from grader.checks.registry import CheckFailed, Outcome, check
 from reference.patch_embedding import PatchEmbedding
 
@@ -33,20 +32,20 @@ def _tokens(case: Case) -> tuple[int, int, int]:
     return case.input_shape[0], grid * grid, case.kwargs["embed_dim"]
 
 
-@check("q1.shape", question="Q1", category="shape", points=points_for("q1.shape"))
+@check("q1.shape", question="Q1", category="shape")
 def shape(ctx: CheckContext) -> Outcome:
     """PatchEmbedding returns (B, N, D) and sets num_patches, for patch 4 and 7, 1 and 3 channels."""
     return Outcome(details=check_shapes(ctx, NAME, SHAPE_CASES, _tokens))
 
 
-@check("q1.equivalence", question="Q1", category="equivalence", points=points_for("q1.equivalence"))
+@check("q1.equivalence", question="Q1", category="equivalence")
 def equivalence(ctx: CheckContext) -> Outcome:
     """With the reference weights, the tokens and the input gradient equal the reference's."""
     details = check_equivalence(ctx, NAME, PatchEmbedding, EQUIVALENCE_CASES, TOL, default_hint=DEFAULT_HINT)
     return Outcome(details=details)
 
 
-@check("q1.property", question="Q1", category="property", points=points_for("q1.property"))
+@check("q1.property", question="Q1", category="property")
 def property_(ctx: CheckContext) -> Outcome:
     """Changing one patch's pixels changes only that patch's token, token n being patch (n // w, n % w)."""
     kwargs = {"img_size": 28, "patch_size": 7, "in_chans": 1, "embed_dim": 32}

@@ -6,7 +6,6 @@ from grader.checks import remote
 from grader.checks.compare import Tolerance, difference, mismatch_message, require_shape
 from grader.checks.context import CheckContext
 from grader.checks.flows import Case, check_equivalence, check_shapes
-from grader.checks.points import points_for
 from grader.checks.registry import CheckFailed, Outcome, check
 from grader.diagnostics import diagnose_module, hint_from
 from reference.mlp import MLP
@@ -26,19 +25,19 @@ EQUIVALENCE_CASES = [
 DEFAULT_HINT = "fc1 = nn.Linear(D, H), act = nn.GELU(), fc2 = nn.Linear(H, D); forward is fc2(act(fc1(x)))."
 
 
-@check("q2.shape", question="Q2", category="shape", points=points_for("q2.shape"))
+@check("q2.shape", question="Q2", category="shape")
 def shape(ctx: CheckContext) -> Outcome:
     """MLP maps (B, N, D) to (B, N, D) for several widths."""
     return Outcome(details=check_shapes(ctx, NAME, SHAPE_CASES, lambda case: case.input_shape))
 
 
-@check("q2.equivalence", question="Q2", category="equivalence", points=points_for("q2.equivalence"))
+@check("q2.equivalence", question="Q2", category="equivalence")
 def equivalence(ctx: CheckContext) -> Outcome:
     """With the reference weights, the output and the input gradient equal the reference's."""
     return Outcome(details=check_equivalence(ctx, NAME, MLP, EQUIVALENCE_CASES, TOL, default_hint=DEFAULT_HINT))
 
 
-@check("q2.property", question="Q2", category="property", points=points_for("q2.property"))
+@check("q2.property", question="Q2", category="property")
 def property_(ctx: CheckContext) -> Outcome:
     """The activation is GELU: known pre-activations from -3 to 3 give GELU's values, negatives included."""
     d, h = 16, 32

@@ -3,7 +3,6 @@
 from grader.checks.compare import Tolerance
 from grader.checks.context import CheckContext
 from grader.checks.flows import Case, check_equivalence, check_shapes, permutation_and_mixing
-from grader.checks.points import points_for
 from grader.checks.registry import Outcome, check
 from reference.self_attention import SelfAttention
 
@@ -25,20 +24,20 @@ DEFAULT_HINT = (
 )
 
 
-@check("q3.shape", question="Q3", category="shape", points=points_for("q3.shape"))
+@check("q3.shape", question="Q3", category="shape")
 def shape(ctx: CheckContext) -> Outcome:
     """SelfAttention maps (B, N, D) to (B, N, D), one token included."""
     return Outcome(details=check_shapes(ctx, NAME, SHAPE_CASES, lambda case: case.input_shape))
 
 
-@check("q3.equivalence", question="Q3", category="equivalence", points=points_for("q3.equivalence"))
+@check("q3.equivalence", question="Q3", category="equivalence")
 def equivalence(ctx: CheckContext) -> Outcome:
     """With the reference weights, the output and the input gradient equal the reference's."""
     details = check_equivalence(ctx, NAME, SelfAttention, EQUIVALENCE_CASES, TOL, default_hint=DEFAULT_HINT)
     return Outcome(details=details)
 
 
-@check("q3.property", question="Q3", category="property", points=points_for("q3.property"))
+@check("q3.property", question="Q3", category="property")
 def property_(ctx: CheckContext) -> Outcome:
     """Permuting the tokens permutes the outputs (equivariance), and every output token depends on the others."""
     kwargs, n = {"embed_dim": 32}, 8

@@ -10,7 +10,6 @@ from grader.checks import remote
 from grader.checks.compare import Tolerance, difference, fmt_config, require_shape
 from grader.checks.context import CheckContext
 from grader.checks.flows import Case, check_equivalence, check_shapes, permutation_and_mixing, seeded_reference
-from grader.checks.points import points_for
 from grader.checks.registry import CheckFailed, Outcome, check
 from reference.multi_head_attention import MultiHeadSelfAttention
 
@@ -38,27 +37,27 @@ DEFAULT_HINT = (
 )
 
 
-@check("q4.shape", question="Q4", category="shape", points=points_for("q4.shape"))
+@check("q4.shape", question="Q4", category="shape")
 def shape(ctx: CheckContext) -> Outcome:
     """MultiHeadSelfAttention maps (B, N, D) to (B, N, D) for 1, 4 and 6 heads."""
     return Outcome(details=check_shapes(ctx, NAME, SHAPE_CASES, lambda case: case.input_shape))
 
 
-@check("q4.equivalence", question="Q4", category="equivalence", points=points_for("q4.equivalence"))
+@check("q4.equivalence", question="Q4", category="equivalence")
 def equivalence(ctx: CheckContext) -> Outcome:
     """With the reference weights, output and input gradient equal the reference's for 1, 3, 4 and 8 heads."""
     details = check_equivalence(ctx, NAME, MultiHeadSelfAttention, EQUIVALENCE_CASES, TOL, default_hint=DEFAULT_HINT)
     return Outcome(details=details)
 
 
-@check("q4.extra", question="Q4", category="equivalence", points=points_for("q4.extra"), hidden=True)
+@check("q4.extra", question="Q4", category="equivalence", hidden=True)
 def extra(ctx: CheckContext) -> Outcome:
     """Equivalence at configurations the visible checks do not use."""
     details = check_equivalence(ctx, NAME, MultiHeadSelfAttention, EXTRA_CASES, TOL, default_hint=DEFAULT_HINT)
     return Outcome(details=details)
 
 
-@check("q4.property", question="Q4", category="property", points=points_for("q4.property"))
+@check("q4.property", question="Q4", category="property")
 def property_(ctx: CheckContext) -> Outcome:
     """Permutation-equivariant, and heads independent: head i's weights change only columns i*d_h..(i+1)*d_h."""
     kwargs, n, h = {"embed_dim": 32, "num_heads": 4}, 6, 4

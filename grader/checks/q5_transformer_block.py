@@ -6,7 +6,6 @@ from grader.checks import remote
 from grader.checks.compare import Tolerance, difference, mismatch_message, require_shape
 from grader.checks.context import CheckContext
 from grader.checks.flows import Case, check_equivalence, check_shapes, seeded_reference
-from grader.checks.points import points_for
 from grader.checks.registry import CheckFailed, Outcome, check
 from reference.transformer_block import TransformerBlock
 
@@ -25,20 +24,20 @@ EQUIVALENCE_CASES = [
 DEFAULT_HINT = "Pre-norm with two residuals: x = x + self.attn(self.norm1(x)); return x + self.mlp(self.norm2(x))."
 
 
-@check("q5.shape", question="Q5", category="shape", points=points_for("q5.shape"))
+@check("q5.shape", question="Q5", category="shape")
 def shape(ctx: CheckContext) -> Outcome:
     """TransformerBlock maps (B, N, D) to (B, N, D) for several widths, heads and MLP ratios."""
     return Outcome(details=check_shapes(ctx, NAME, SHAPE_CASES, lambda case: case.input_shape))
 
 
-@check("q5.equivalence", question="Q5", category="equivalence", points=points_for("q5.equivalence"))
+@check("q5.equivalence", question="Q5", category="equivalence")
 def equivalence(ctx: CheckContext) -> Outcome:
     """With the reference weights, the output and the input gradient equal the reference's."""
     details = check_equivalence(ctx, NAME, TransformerBlock, EQUIVALENCE_CASES, TOL, default_hint=DEFAULT_HINT)
     return Outcome(details=details)
 
 
-@check("q5.property", question="Q5", category="property", points=points_for("q5.property"))
+@check("q5.property", question="Q5", category="property")
 def property_(ctx: CheckContext) -> Outcome:
     """Residuals: with attn.proj and mlp.fc2 zeroed the block is the identity; with only attn.proj zeroed it is
     x + MLP(LN_2(x))."""

@@ -9,7 +9,6 @@ from grader.checks import remote
 from grader.checks.compare import Tolerance, difference, fmt_config, mismatch_message, require_shape, state_mismatch
 from grader.checks.context import CheckContext
 from grader.checks.flows import Case, check_equivalence, check_shapes, seeded_reference
-from grader.checks.points import points_for
 from grader.checks.registry import CheckFailed, Outcome, check
 from grader.diagnostics import diagnose_function, hint_from
 from reference.positional_encoding import sinusoidal_positional_encoding
@@ -58,7 +57,7 @@ def _logits(case: Case) -> tuple[int, int]:
     return case.input_shape[0], case.kwargs.get("num_classes", 10)
 
 
-@check("q6.sinusoidal", question="Q6", category="equivalence", points=points_for("q6.sinusoidal"))
+@check("q6.sinusoidal", question="Q6", category="equivalence")
 def sinusoidal(ctx: CheckContext) -> Outcome:
     """sinusoidal_positional_encoding(N, d) equals PE(k, 2i) = sin(k / 10000^(2i/d)), PE(k, 2i+1) = cos(...)."""
     tol = PE_TOL.on(ctx.device)
@@ -81,25 +80,25 @@ def sinusoidal(ctx: CheckContext) -> Outcome:
     return Outcome(details={"max_abs_error_per_config": errors, "tolerance": str(tol)})
 
 
-@check("q6.shape", question="Q6", category="shape", points=points_for("q6.shape"))
+@check("q6.shape", question="Q6", category="shape")
 def shape(ctx: CheckContext) -> Outcome:
     """ViT returns logits (B, num_classes) for several configurations, learned and sinusoidal."""
     return Outcome(details=check_shapes(ctx, NAME, SHAPE_CASES, _logits))
 
 
-@check("q6.equivalence", question="Q6", category="equivalence", points=points_for("q6.equivalence"))
+@check("q6.equivalence", question="Q6", category="equivalence")
 def equivalence(ctx: CheckContext) -> Outcome:
     """With the reference weights (strict load), logits and input gradients equal the reference's."""
     return Outcome(details=check_equivalence(ctx, NAME, ViT, EQUIVALENCE_CASES, TOL, default_hint=DEFAULT_HINT))
 
 
-@check("q6.extra", question="Q6", category="equivalence", points=points_for("q6.extra"), hidden=True)
+@check("q6.extra", question="Q6", category="equivalence", hidden=True)
 def extra(ctx: CheckContext) -> Outcome:
     """Equivalence at a configuration the visible checks do not use (3 channels, 32x32, sinusoidal)."""
     return Outcome(details=check_equivalence(ctx, NAME, ViT, EXTRA_CASES, TOL, default_hint=DEFAULT_HINT))
 
 
-@check("q6.parameters", question="Q6", category="property", points=points_for("q6.parameters"))
+@check("q6.parameters", question="Q6", category="property")
 def parameters(ctx: CheckContext) -> Outcome:
     """The parameter count and state_dict keys equal the reference's for several configurations."""
     counts = []
@@ -125,7 +124,7 @@ def parameters(ctx: CheckContext) -> Outcome:
     return Outcome(details={"configs": counts})
 
 
-@check("q6.property", question="Q6", category="property", points=points_for("q6.property"))
+@check("q6.property", question="Q6", category="property")
 def property_(ctx: CheckContext) -> Outcome:
     """[CLS] sits at index 0 and is what the head reads; patch order matters only through pos_embed."""
     kwargs = dict(SMALL)

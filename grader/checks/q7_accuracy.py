@@ -8,7 +8,6 @@ same device (``grader.baseline``, cached).
 
 from grader.baseline import AccuracyRecipe, accuracy_of, reference_accuracy, train_predict, training_data
 from grader.checks.context import CheckContext
-from grader.checks.points import points_for
 from grader.checks.registry import CheckFailed, Outcome, check
 from grader.settings import GraderSettings
 
@@ -75,7 +74,7 @@ def credit(accuracy: float, reference: float, floor: float) -> float:
     return (accuracy - floor) / (full - floor)
 
 
-@check("q7.accuracy", question="Q7", category="accuracy", points=points_for("q7.accuracy"))
+@check("q7.accuracy", question="Q7", category="accuracy")
 def accuracy(ctx: CheckContext) -> Outcome:
     """Trained with the grader's recipe, the ViT reaches the reference's test accuracy (minus a margin)."""
     settings = getattr(ctx, "settings", None) or GraderSettings()

@@ -22,7 +22,6 @@ from timm.models import adapt_input_conv
 from grader.cache import write_atomically
 from grader.checks.compare import require_tensor
 from grader.checks.context import CheckContext
-from grader.checks.points import points_for
 from grader.checks.registry import CheckFailed, check
 
 TIMM_NAME = "vit_small_patch16_224"
@@ -79,7 +78,7 @@ def unpretrained(ctx: CheckContext):
     return _unpretrained[ctx.sandbox]
 
 
-@check("q8.structure", question="Q8", category="shape", points=points_for("q8.structure"))
+@check("q8.structure", question="Q8", category="shape")
 def structure(ctx: CheckContext) -> None:
     """vit_small_for_mnist() is a ViT-S: embed 384, depth 12, 6 heads, 10 classes."""
     _, reply = unpretrained(ctx)
@@ -93,7 +92,7 @@ def structure(ctx: CheckContext) -> None:
         )
 
 
-@check("q8.forward", question="Q8", category="shape", points=points_for("q8.forward"))
+@check("q8.forward", question="Q8", category="shape")
 def forward(ctx: CheckContext) -> None:
     """vit_small_for_mnist() maps a (B, 1, 28, 28) batch to (B, 10) finite logits (require_tensor checks finiteness)."""
     x, reply = unpretrained(ctx)
@@ -108,7 +107,7 @@ def forward(ctx: CheckContext) -> None:
         )
 
 
-@check("q8.pretrained", question="Q8", category="equivalence", points=points_for("q8.pretrained"))
+@check("q8.pretrained", question="Q8", category="equivalence")
 def pretrained(ctx: CheckContext) -> None:
     """With pretrained=True and a local ViT-S/16 checkpoint, pos_embed and the patch kernel are timm's resampling."""
     cache_dir = Path(ctx.cache_dir)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader.checks.points import points_for
 from grader.report import CheckCategory
 
 
@@ -58,9 +59,13 @@ REGISTRY: dict[str, CheckSpec] = {}
 
 
 def check(
-    id: str, *, question: str, category: CheckCategory | str, points: float, hidden: bool = False
+    id: str, *, question: str, category: CheckCategory | str, points: float | None = None, hidden: bool = False
 ) -> Callable[[CheckFunction], CheckFunction]:
-    """Register ``fn`` as the check ``id``; its docstring's first line is the public description."""
+    """Register ``fn`` as the check ``id``; its docstring's first line is the public description.
+
+    ``points`` defaults to the check's entry in ``grader/checks/points.py``, the one points table.
+    """
+    points = points_for(id) if points is None else points
 
     def register(fn: CheckFunction) -> CheckFunction:
         if id in REGISTRY:

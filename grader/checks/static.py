@@ -10,7 +10,6 @@ import ast
 from dataclasses import dataclass
 
 from grader.checks.context import CheckContext
-from grader.checks.points import points_for
 from grader.checks.registry import CheckFailed, Outcome, Skip, check
 
 FROM_SCRATCH = (
@@ -200,7 +199,7 @@ def _raised_name(node: ast.expr) -> str | None:
     return target.id if isinstance(target, ast.Name) else None
 
 
-@check("static.from_scratch", question="Q4", category="static", points=points_for("static.from_scratch"))
+@check("static.from_scratch", question="Q4", category="static")
 def from_scratch(ctx: CheckContext) -> Outcome:
     """Q1-Q6 are written from scratch: no nn.MultiheadAttention, nn.Transformer*, scaled_dot_product_attention
     or timm; credit in proportion to the Q1-Q6 definitions implemented."""

@@ -79,7 +79,7 @@ def make_written_check(check_id: str) -> None:
     """Register ``written.<q>`` for the rubric question ``Q<q>`` (e.g. written.q6a -> Q6a)."""
     question = "Q" + check_id.split(".", 1)[1][1:]
 
-    @check(check_id, question="written", category="written", points=POINTS[check_id])
+    @check(check_id, question="written", category="written")
     def written(ctx: CheckContext) -> Outcome:
         """The written answer mentions the rubric's concepts."""
         rubric = load_rubric().get(question)

@@ -22,6 +22,7 @@ from grader import checks as _checks  # noqa: F401 - importing the package regis
 from grader.checks.context import CheckContext
 from grader.checks.points import POINTS
 from grader.checks.registry import REGISTRY, CheckSpec
+from grader.checks.scratch_cap import apply_from_scratch_rule
 from grader.intake.models import Submission
 from grader.outcomes import result_of, run_check, short_traceback, unavailable_result
 from grader.report import CheckCategory, CheckResult, CheckStatus, Environment, QuestionScore, Report
@@ -232,6 +233,7 @@ def grade_submission(
     finally:
         if box is not None:
             box.__exit__(None, None, None)
+    results = apply_from_scratch_rule(results, submission.module_source)
     succeeded = not faults
     message = ""
     if faults:

@@ -233,7 +233,11 @@ def grade_submission(
     finally:
         if box is not None:
             box.__exit__(None, None, None)
-    results = apply_from_scratch_rule(results, submission.module_source)
+    try:
+        results = apply_from_scratch_rule(results, submission.module_source)
+    except Exception:  # noqa: BLE001 - a grader bug: the report says so, the student is not charged
+        log.exception("grader fault in the from-scratch rule")
+        faults.append("the from-scratch rule")
     succeeded = not faults
     message = ""
     if faults:

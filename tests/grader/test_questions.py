@@ -75,3 +75,13 @@ def test_outcome_types_live_in_their_own_module():
     assert registry.CheckFailed is outcome.CheckFailed
     assert registry.Skip is outcome.Skip and registry.Outcome is outcome.Outcome
     assert outcome.Outcome().fraction == 1.0
+
+
+def test_every_written_check_of_the_table_has_a_rubric_question():
+    from grader.checks.written import load_rubric
+
+    rubric = load_rubric()
+    for check_id in questions.BY_ID["written"].points:
+        heading = "Q" + check_id.split(".", 1)[1][1:]
+        assert heading in rubric, check_id
+        assert registry.REGISTRY[check_id].question == "written"

@@ -14,8 +14,9 @@ from typing import Any
 
 from grader.checks.context import CheckContext
 from grader.checks.forbidden import FORBIDDEN_MODULE_TYPES
+from grader.checks.ownership import CONTRACT, defined_names
 from grader.checks.registry import CheckFailed, Outcome, Skip, check
-from grader.checks.shortcuts import CONTRACT, Violation, by_question, defined_names, scan
+from grader.checks.shortcuts import Violation, by_question, scan
 from grader.sandbox.errors import SandboxCrashed, SandboxTimeout, StudentError
 
 __all__ = ["FROM_SCRATCH", "Violation", "built_shortcuts", "scan", "unimplemented"]

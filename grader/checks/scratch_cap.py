@@ -8,6 +8,7 @@ none, from the modules ``static.from_scratch`` built in the sandbox.
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 from grader.checks.forbidden import CAPPED_CATEGORIES, SHARE_WHEN_FORBIDDEN
 from grader.checks.shortcuts import Violation
@@ -27,11 +28,17 @@ def cap_message(question: str, violations: Sequence[Violation], cap: float, max_
 
 
 def apply_from_scratch_rule(
-    results: list[CheckResult], source: str | None, share: float = SHARE_WHEN_FORBIDDEN
+    results: list[CheckResult],
+    source: str | None,
+    share: float = SHARE_WHEN_FORBIDDEN,
+    static_details: dict[str, Any] | None = None,
 ) -> list[CheckResult]:
-    """``results`` with the equivalence and property checks of each question that uses a shortcut capped."""
+    """``results`` with the equivalence and property checks of each question that uses a shortcut capped
+    (``static_details`` defaults to the details of the ``static.from_scratch`` result among them)."""
     static = next((r for r in results if r.id == STATIC_CHECK), None)
-    found = findings(source, static.details if static is not None else None)
+    if static_details is None and static is not None:
+        static_details = static.details
+    found = findings(source, static_details)
     if not found:
         return results
     share = min(1.0, max(0.0, share))

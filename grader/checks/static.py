@@ -38,14 +38,16 @@ def _forbidden_type(names: list[str]) -> str | None:
     return next((n for n in names if any(n == p or n.startswith(p) for p in FORBIDDEN_MODULE_TYPES)), None)
 
 
-def built_shortcuts(name: str, module_types: dict[str, list[str]]) -> list[Violation]:
+def built_shortcuts(
+    name: str, module_types: dict[str, list[str]], foreign: set[str] | frozenset[str] = frozenset()
+) -> list[Violation]:
     """Forbidden module types inside the student's ``name`` as built (path -> the classes of its MRO),
-    leaving out the sub-trees of another contract class (another question's own code)."""
-    others = {f"{SUBMISSION_MODULE}.{other}" for other in CONTRACT if other != name}
-    foreign = [path for path, mro in module_types.items() if path not in ("", ".") and mro and mro[0] in others]
+    leaving out the sub-trees whose class is another contract class (``foreign``: another question's own code)."""
+    foreign = {f"{SUBMISSION_MODULE}.{other}" for other in CONTRACT if other != name} | set(foreign)
+    roots = [path for path, mro in module_types.items() if path not in ("", ".") and mro and mro[0] in foreign]
     violations = []
     for path, mro in sorted(module_types.items()):
-        if any(path == f or path.startswith(f + ".") for f in foreign):
+        if any(path == root or path.startswith(root + ".") for root in roots):
             continue
         what = _forbidden_type(list(mro))
         if what is not None:
@@ -54,9 +56,9 @@ def built_shortcuts(name: str, module_types: dict[str, list[str]]) -> list[Viola
     return violations
 
 
-def _probe(ctx: CheckContext, names: set[str]) -> list[Violation]:
-    """Build each contract class the module defines and look at its sub-modules' types."""
-    found: list[Violation] = []
+def _probe(ctx: CheckContext, names: set[str]) -> dict[str, list[Violation]]:
+    """Question -> forbidden module types found by building each contract class the module defines."""
+    built: dict[str, dict[str, list[str]]] = {}
     for name, kwargs in BUILD_KWARGS.items():
         if name not in names:
             continue
@@ -65,7 +67,14 @@ def _probe(ctx: CheckContext, names: set[str]) -> list[Violation]:
             reply = ctx.sandbox.request("forward", args, tensors={})
         except (StudentError, SandboxTimeout, SandboxCrashed):
             continue  # the question's own checks report why it cannot be built
-        found += built_shortcuts(name, (reply.values or {}).get("module_types") or {})
+        built[name] = (reply.values or {}).get("module_types") or {}
+    # The class each contract name really builds (``MultiHeadSelfAttention = MyAttention`` included).
+    own_types = {name: (types.get("") or ["?"])[0] for name, types in built.items()}
+    found: dict[str, list[Violation]] = {}
+    for name, types in built.items():
+        foreign = {t for other, t in own_types.items() if other != name and t != own_types[name]}
+        for violation in built_shortcuts(name, types, foreign):
+            found.setdefault(violation.question, []).append(violation)
     return found
 
 
@@ -102,8 +111,10 @@ def from_scratch(ctx: CheckContext) -> Outcome:
         raise CheckFailed(f"The module does not parse: {error.msg} (line {error.lineno}).") from None
     except (RecursionError, MemoryError, ValueError) as error:  # nesting too deep for Python's own parser
         raise CheckFailed(f"The module cannot be analysed: {type(error).__name__}.") from None
-    if not violations and ctx.sandbox is not None:
-        violations = _probe(ctx, set(ctx.defined_names))
+    if ctx.sandbox is not None:  # what the source hides, for the questions whose source shows nothing
+        seen = {v.question for v in violations}
+        built = _probe(ctx, set(ctx.defined_names))
+        violations += [v for question, found in sorted(built.items()) if question not in seen for v in found]
     if violations:
         listed = "; ".join(f"{v} ({v.question})" for v in violations)
         raise CheckFailed(
@@ -138,15 +149,21 @@ def _grouped(violations: list[Violation]) -> dict[str, list[dict[str, Any]]]:
 
 
 def findings(source: str | None, static_details: dict[str, Any] | None = None) -> dict[str, list[Violation]]:
-    """Question -> its shortcuts: the source's, else those the static check saw in the built modules."""
+    """Question -> its shortcuts: the source's, and for the questions whose source shows none, those
+    ``static.from_scratch`` saw in the built modules (its ``details``)."""
     try:
         found = by_question(source) if source else {}
     except (SyntaxError, RecursionError, MemoryError, ValueError):  # it does not import either
         found = {}
-    if found:
-        return found
     grouped = (static_details or {}).get("by_question") or {}
-    return {q: [Violation(**v) for v in items] for q, items in grouped.items() if isinstance(items, list)}
+    for question, items in grouped.items():
+        if question not in found and isinstance(items, list):
+            found[question] = [
+                Violation(int(item.get("line", 0)), str(item.get("where", "")), str(item.get("what", "")), question)
+                for item in items
+                if isinstance(item, dict)
+            ]
+    return {question: items for question, items in found.items() if items}
 
 
 HINT = (

@@ -303,6 +303,39 @@ def test_built_modules_reveal_a_hidden_shortcut_for_their_own_question():
     assert "MultiHeadSelfAttention.inner" in verdict.message
 
 
+def test_a_renamed_hidden_attention_is_charged_to_q4_alongside_a_visible_q3_shortcut():
+    hidden = source(
+        """
+        import torch.nn.functional as F
+        class MyAttention(nn.Module):
+            def __init__(self, embed_dim, num_heads):
+                super().__init__()
+                self.inner = getattr(nn, "Multihead" + "Attention")(embed_dim, num_heads, batch_first=True)
+            def forward(self, x):
+                return self.inner(x, x, x)[0]
+        MultiHeadSelfAttention = MyAttention
+        class SelfAttention(SelfAttention):
+            def forward(self, x):
+                return self.proj(F.scaled_dot_product_attention(self.q(x), self.k(x), self.v(x)))
+        """
+    )
+    assert set(by_question(hidden)) == {"Q3"}
+    box = InProcessSandbox(hidden)
+    try:
+        verdict = grade("static.from_scratch", box, hidden)
+    finally:
+        box.close()
+    grouped = verdict.details["by_question"]
+    assert set(grouped) == {"Q3", "Q4"}, grouped  # not Q5/Q6: they hold it only inside Q4's module
+    assert grouped["Q4"][0]["where"].startswith("MultiHeadSelfAttention.inner")
+    results = [
+        result("q4.equivalence", "Q4", "equivalence", 3.0),
+        result("q5.equivalence", "Q5", "equivalence", 4.0, 4.0),
+    ]
+    capped = {r.id: r.score for r in apply_from_scratch_rule(results, hidden, static_details=verdict.details)}
+    assert capped == {"q4.equivalence": 0.0, "q5.equivalence": 4.0}
+
+
 def test_built_shortcuts_skip_another_questions_module():
     types = {
         "": ["submission.TransformerBlock", "torch.nn.modules.module.Module"],

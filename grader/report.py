@@ -47,6 +47,7 @@ class QuestionScore(BaseModel):
     id: str = Field(description="'Q1'..'Q8' or 'written'.")
     score: float
     max_score: float
+    title: str = Field(default="", description="The question's title in grader/questions.py, e.g. 'MLP'.")
 
 
 class Environment(BaseModel):

@@ -20,10 +20,11 @@ import torch
 import grader
 from grader import checks as _checks  # noqa: F401 - importing the package registers every check
 from grader.checks.context import CheckContext
-from grader.checks.points import POINTS
 from grader.checks.registry import REGISTRY, CheckSpec
+from grader.checks.scratch_cap import apply_from_scratch_rule
 from grader.intake.models import Submission
 from grader.outcomes import result_of, run_check, short_traceback, unavailable_result
+from grader.questions import BY_ID, check_order, question_order
 from grader.report import CheckCategory, CheckResult, CheckStatus, Environment, QuestionScore, Report
 from grader.sandbox.errors import SandboxCrashed, SandboxTimeout, StudentError
 from grader.settings import GraderSettings
@@ -32,7 +33,6 @@ from grader.suite import suite_sha256
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str, int, int, str], None]
-QUESTION_ORDER = ("Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7", "Q8", "written")
 
 
 @dataclass
@@ -58,9 +58,7 @@ def resolve_device(device: str) -> str:
 
 
 def _order_key(spec: CheckSpec) -> tuple[int, int, str]:
-    question = QUESTION_ORDER.index(spec.question) if spec.question in QUESTION_ORDER else len(QUESTION_ORDER)
-    position = list(POINTS).index(spec.id) if spec.id in POINTS else len(POINTS)
-    return question, position, spec.id
+    return check_order(spec.id, spec.question)
 
 
 def select_checks(select: Iterable[str] | None = None, registry: dict[str, CheckSpec] | None = None) -> list[CheckSpec]:
@@ -125,8 +123,13 @@ def totals(results: list[CheckResult]) -> list[QuestionScore]:
         entry = sums.setdefault(result.question, [0.0, 0.0])
         entry[0] += result.score
         entry[1] += result.max_score
-    order = sorted(sums, key=lambda q: QUESTION_ORDER.index(q) if q in QUESTION_ORDER else len(QUESTION_ORDER))
-    return [QuestionScore(id=q, score=round(sums[q][0], 6), max_score=round(sums[q][1], 6)) for q in order]
+    order = sorted(sums, key=question_order)
+    return [
+        QuestionScore(
+            id=q, title=BY_ID[q].title if q in BY_ID else "", score=round(sums[q][0], 6), max_score=round(sums[q][1], 6)
+        )
+        for q in order
+    ]
 
 
 def _describe_import_error(error: Any) -> str:
@@ -232,6 +235,11 @@ def grade_submission(
     finally:
         if box is not None:
             box.__exit__(None, None, None)
+    try:
+        results = apply_from_scratch_rule(results, submission.module_source)
+    except Exception:  # noqa: BLE001 - a grader bug: the report says so, the student is not charged
+        log.exception("grader fault in the from-scratch rule")
+        faults.append("the from-scratch rule")
     succeeded = not faults
     message = ""
     if faults:

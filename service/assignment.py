@@ -1,8 +1,10 @@
-"""What the lab asks, read from the grader's check registry (``grader.checks.registry.REGISTRY``)."""
+"""What the lab asks, read from the grader's check registry (``grader.checks.registry.REGISTRY``) in the order
+and with the titles of the table of questions (``grader/questions.py``)."""
 
 import importlib
 from functools import lru_cache
 
+from grader.questions import BY_ID, question_order
 from service.config import Settings
 from service.schemas import AssignmentPublic, CheckPublic, QuestionPublic
 from service.uploads import ALLOWED_SUFFIXES
@@ -15,7 +17,10 @@ def _questions() -> tuple[QuestionPublic, ...]:
 
     by_question: dict[str, QuestionPublic] = {}
     for spec in REGISTRY.values():
-        question = by_question.setdefault(spec.question, QuestionPublic(id=spec.question, points=0.0, checks=[]))
+        title = BY_ID[spec.question].title if spec.question in BY_ID else ""
+        question = by_question.setdefault(
+            spec.question, QuestionPublic(id=spec.question, title=title, points=0.0, checks=[])
+        )
         question.points += spec.points
         if spec.hidden:
             question.hidden_points += spec.points
@@ -29,7 +34,7 @@ def _questions() -> tuple[QuestionPublic, ...]:
                     description=spec.description,
                 )
             )
-    return tuple(sorted(by_question.values(), key=lambda q: (q.id == "written", q.id)))
+    return tuple(sorted(by_question.values(), key=lambda q: question_order(q.id)))
 
 
 def describe(settings: Settings) -> AssignmentPublic:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grader.questions import question_order
 from service.models import Result, Role, User
 from service.schemas import QuestionStats
 
@@ -40,7 +41,7 @@ def collect(session: Session) -> tuple[list[StudentGrades], list[str]]:
                 question_ids.append(qid)
             if result.succeeded:
                 grades.best_per_question[qid] = max(score, grades.best_per_question.get(qid, 0.0))
-    order = sorted(question_ids, key=lambda q: (q == "written", q))
+    order = sorted(question_ids, key=question_order)
     return sorted(students.values(), key=lambda s: s.name), order
 
 

@@ -69,6 +69,7 @@ class CheckPublic(BaseModel):
 
 class QuestionPublic(BaseModel):
     id: str
+    title: str = Field(default="", description="The question's title, e.g. 'Multi-head self-attention'.")
     points: float = Field(description="Points of all its checks, hidden ones included.")
     checks: list[CheckPublic] = Field(description="Public checks (hidden ones are only counted in points).")
     hidden_points: float = Field(default=0.0)

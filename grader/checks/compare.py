@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from grader.checks.registry import CheckFailed
+from grader.diagnostics.state import state_hint
 
 
 @dataclass(frozen=True)
@@ -142,14 +143,17 @@ def state_mismatch(
     if misshaped:
         shapes = [f"{k}: expected {fmt_shape(v['expected'])}, got {fmt_shape(v['got'])}" for k, v in misshaped.items()]
         parts.append("shape mismatch " + ", ".join(shapes))
+    named, known = state_hint(class_name, expected, got, config)  # a known mistake that changes the parameters
     return CheckFailed(
         f"{class_name}({fmt_config(config)}): the state_dict does not match the contract: " + "; ".join(parts) + ".",
-        hint=(
+        hint=named
+        or (
             "Use exactly the attribute names and layer types of the template (e.g. self.q, self.k, self.v, "
             "self.proj as nn.Linear(embed_dim, embed_dim)) so the reference weights load with strict=True; "
             "a fixed table such as the sinusoidal pos_embed is a persistent buffer (self.register_buffer)."
         ),
         details={
+            "known_mistakes": known,
             "expected_keys": {k: list(v) for k, v in sorted(expected.items())},
             "missing": missing,
             "unexpected": unexpected,

@@ -1,183 +1,81 @@
-"""The from-scratch rule, read from the submission's source with ``ast`` in the parent (never executed).
+"""The from-scratch rule: library shortcuts in Q1-Q6, read from the source and seen in the modules built.
 
 Q1-Q6 must be built from linear layers, convolutions and tensor ops: no ``nn.MultiheadAttention``,
-``nn.Transformer*``, ``F.scaled_dot_product_attention`` or timm. Only ``vit_small_for_mnist`` (Q8),
-and helpers that nothing of Q1-Q6 uses, may touch them. The scan covers the Q1-Q6 definitions, every
-module-level helper they reach by name, and module-level statements that mention them (monkeypatching).
+``nn.Transformer*``, ``F.scaled_dot_product_attention`` or timm (the list: ``grader.checks.forbidden``).
+``grader.checks.shortcuts`` reads the source with ``ast`` (never executing it) and names the question
+whose own code uses each shortcut; the check also builds each contract class in the sandbox and looks
+for forbidden module types among its sub-modules (a shortcut reached by a name the source hides).
+The findings per question cap that question's equivalence and property points
+(``grader.checks.scratch_cap``).
 """
 
 import ast
-from dataclasses import dataclass
+from typing import Any
 
 from grader.checks.context import CheckContext
+from grader.checks.forbidden import FORBIDDEN_MODULE_TYPES
+from grader.checks.ownership import CONTRACT, defined_names
 from grader.checks.registry import CheckFailed, Outcome, Skip, check
+from grader.checks.shortcuts import Violation, by_question, scan
+from grader.sandbox.errors import SandboxCrashed, SandboxTimeout, StudentError
 
-FROM_SCRATCH = (
-    "PatchEmbedding",
-    "MLP",
-    "SelfAttention",
-    "MultiHeadSelfAttention",
-    "TransformerBlock",
-    "ViT",
-    "sinusoidal_positional_encoding",
-)
-ALLOWED_TIMM = ("vit_small_for_mnist",)
-BANNED_PATHS = (
-    "torch.nn.MultiheadAttention",
-    "torch.nn.modules.activation.MultiheadAttention",
-    "torch.nn.Transformer",
-    "torch.nn.TransformerEncoder",
-    "torch.nn.TransformerEncoderLayer",
-    "torch.nn.TransformerDecoder",
-    "torch.nn.TransformerDecoderLayer",
-    "torch.nn.functional.scaled_dot_product_attention",
-    "torch.nn.functional.multi_head_attention_forward",
-    "torch._C._nn.scaled_dot_product_attention",
-    "torch.ops.aten._scaled_dot_product_attention",
-)
-BANNED_ATTRIBUTES = frozenset(
-    {
-        "MultiheadAttention",
-        "TransformerEncoder",
-        "TransformerEncoderLayer",
-        "TransformerDecoder",
-        "TransformerDecoderLayer",
-        "scaled_dot_product_attention",
-        "_scaled_dot_product_attention",
-        "multi_head_attention_forward",
-    }
-)
-BANNED_MODULES = ("timm",)
+__all__ = ["FROM_SCRATCH", "Violation", "built_shortcuts", "scan", "unimplemented"]
+
+FROM_SCRATCH = tuple(CONTRACT)
+# Small configurations to build each contract class with (no forward is run).
+BUILD_KWARGS: dict[str, dict[str, Any]] = {
+    "PatchEmbedding": {"img_size": 28, "patch_size": 7, "in_chans": 1, "embed_dim": 16},
+    "MLP": {"in_features": 16, "hidden_features": 32},
+    "SelfAttention": {"embed_dim": 16},
+    "MultiHeadSelfAttention": {"embed_dim": 16, "num_heads": 2},
+    "TransformerBlock": {"embed_dim": 16, "num_heads": 2},
+    "ViT": {"embed_dim": 16, "nb_blocks": 1, "num_heads": 2},
+}
+SUBMISSION_MODULE = "submission"  # the name the sandbox imports the student's module under
 
 
-@dataclass(frozen=True)
-class Violation:
-    """One use of a library shortcut where the lab asks for code written from scratch."""
-
-    line: int
-    where: str  # the Q1-Q6 definition (or helper) it sits in
-    what: str  # the resolved name, e.g. torch.nn.MultiheadAttention
-
-    def __str__(self) -> str:
-        return f"line {self.line} in {self.where}: {self.what}"
+def _forbidden_type(names: list[str]) -> str | None:
+    return next((n for n in names if any(n == p or n.startswith(p) for p in FORBIDDEN_MODULE_TYPES)), None)
 
 
-def _aliases(tree: ast.Module) -> dict[str, str]:
-    """Local name -> dotted path for every import in the module (nested ones included)."""
-    names: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    names[alias.asname] = alias.name
-                else:
-                    head = alias.name.split(".")[0]
-                    names[head] = head
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            for alias in node.names:
-                names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-    return names
-
-
-def _dotted(node: ast.AST, aliases: dict[str, str]) -> str | None:
-    """``nn.MultiheadAttention`` -> ``torch.nn.MultiheadAttention`` when ``nn`` came from ``torch.nn``."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    base = aliases.get(node.id)
-    if base is None:
-        return None
-    return ".".join([base, *reversed(parts)])
-
-
-def _banned(path: str) -> bool:
-    return any(path == p or path.startswith(p + ".") for p in BANNED_PATHS) or path.split(".")[0] in BANNED_MODULES
-
-
-def _banned_string(node: ast.AST) -> bool:
-    """A string naming a banned class or timm, as in getattr(nn, "MultiheadAttention") or importlib."""
-    if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
-        return False
-    return node.value in BANNED_ATTRIBUTES or node.value.split(".")[0] in BANNED_MODULES
-
-
-def _top_level_names(node: ast.stmt) -> set[str]:
-    """Names a module-level statement defines."""
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return {node.name}
-    targets: list[ast.AST] = []
-    if isinstance(node, ast.Assign):
-        targets = list(node.targets)
-    elif isinstance(node, ast.AnnAssign | ast.AugAssign):
-        targets = [node.target]
-    return {t.id for target in targets for t in ast.walk(target) if isinstance(t, ast.Name)}
-
-
-def _used_names(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} | {
-        n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)
-    }
-
-
-def scan(source: str) -> list[Violation]:
-    """Every banned construct reachable from the Q1-Q6 definitions of ``source``."""
-    tree = ast.parse(source)
-    aliases = _aliases(tree)
-    definitions: dict[str, list[ast.stmt]] = {}
-    others: list[ast.stmt] = []
-    for node in tree.body:
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            continue
-        defined = _top_level_names(node)
-        for name in defined:
-            definitions.setdefault(name, []).append(node)
-        if not defined:
-            others.append(node)
-    # Reach: the Q1-Q6 names, then any module-level definition they mention, transitively.
-    reached: dict[str, list[ast.stmt]] = {}
-    frontier = [name for name in FROM_SCRATCH if name in definitions]
-    while frontier:
-        name = frontier.pop()
-        if name in reached or name in ALLOWED_TIMM:
-            continue
-        reached[name] = definitions[name]
-        for node in definitions[name]:
-            frontier.extend(n for n in _used_names(node) if n in definitions and n not in reached)
-    # Module-level statements (not definitions) that touch a reached name, e.g. ViT.forward = ...
-    scanned = [(name, node) for name, nodes in reached.items() for node in nodes]
-    scanned += [("module level", node) for node in others if _used_names(node) & set(reached)]
+def built_shortcuts(
+    name: str, module_types: dict[str, list[str]], foreign: set[str] | frozenset[str] = frozenset()
+) -> list[Violation]:
+    """Forbidden module types inside the student's ``name`` as built (path -> the classes of its MRO),
+    leaving out the sub-trees whose class is another contract class (``foreign``: another question's own code)."""
+    foreign = {f"{SUBMISSION_MODULE}.{other}" for other in CONTRACT if other != name} | set(foreign)
+    roots = [path for path, mro in module_types.items() if path not in ("", ".") and mro and mro[0] in foreign]
     violations = []
-    for where, root in scanned:
-        for node in ast.walk(root):
-            what = None
-            if isinstance(node, ast.Attribute | ast.Name):
-                path = _dotted(node, aliases)
-                if path is not None and _banned(path):
-                    what = path
-                elif isinstance(node, ast.Attribute) and node.attr in BANNED_ATTRIBUTES:
-                    what = node.attr
-            elif _banned_string(node):
-                what = f"the string {node.value!r}"
-            if what is not None:
-                violations.append(Violation(getattr(node, "lineno", 0), where, what))
-    unique = {(v.line, v.where, v.what): v for v in violations}  # nested attributes report once per line
-    return _outermost(sorted(unique.values(), key=lambda v: (v.line, v.where, v.what)))
+    for path, mro in sorted(module_types.items()):
+        if any(path == root or path.startswith(root + ".") for root in roots):
+            continue
+        what = _forbidden_type(list(mro))
+        if what is not None:
+            where = f"{name}.{path}" if path not in ("", ".") else name
+            violations.append(Violation(0, f"{where} (built in the sandbox)", what, CONTRACT[name]))
+    return violations
 
 
-def _outermost(violations: list[Violation]) -> list[Violation]:
-    """Drop ``timm`` when ``timm.layers.Attention`` on the same line was reported."""
-    kept = []
-    for v in violations:
-        longer = any(
-            o is not v and o.line == v.line and o.where == v.where and o.what.startswith(v.what + ".")
-            for o in violations
-        )
-        if not longer:
-            kept.append(v)
-    return kept
+def _probe(ctx: CheckContext, names: set[str]) -> dict[str, list[Violation]]:
+    """Question -> forbidden module types found by building each contract class the module defines."""
+    built: dict[str, dict[str, list[str]]] = {}
+    for name, kwargs in BUILD_KWARGS.items():
+        if name not in names:
+            continue
+        args = {"name": name, "kwargs": kwargs, "seed": 0, "module_types": True}
+        try:
+            reply = ctx.sandbox.request("forward", args, tensors={})
+        except (StudentError, SandboxTimeout, SandboxCrashed):
+            continue  # the question's own checks report why it cannot be built
+        built[name] = (reply.values or {}).get("module_types") or {}
+    # The class each contract name really builds (``MultiHeadSelfAttention = MyAttention`` included).
+    own_types = {name: (types.get("") or ["?"])[0] for name, types in built.items()}
+    found: dict[str, list[Violation]] = {}
+    for name, types in built.items():
+        foreign = {t for other, t in own_types.items() if other != name and t != own_types[name]}
+        for violation in built_shortcuts(name, types, foreign):
+            found.setdefault(violation.question, []).append(violation)
+    return found
 
 
 def unimplemented(source: str) -> list[str]:
@@ -211,16 +109,18 @@ def from_scratch(ctx: CheckContext) -> Outcome:
         stubs = unimplemented(source)
     except SyntaxError as error:
         raise CheckFailed(f"The module does not parse: {error.msg} (line {error.lineno}).") from None
+    except (RecursionError, MemoryError, ValueError) as error:  # nesting too deep for Python's own parser
+        raise CheckFailed(f"The module cannot be analysed: {type(error).__name__}.") from None
+    if ctx.sandbox is not None:  # what the source hides, for the questions whose source shows nothing
+        seen = {v.question for v in violations}
+        built = _probe(ctx, set(ctx.defined_names))
+        violations += [v for question, found in sorted(built.items()) if question not in seen for v in found]
     if violations:
-        listed = "; ".join(str(v) for v in violations)
+        listed = "; ".join(f"{v} ({v.question})" for v in violations)
         raise CheckFailed(
             f"Q1-Q6 must be written from scratch, but they use library shortcuts: {listed}.",
-            hint=(
-                "Build attention from nn.Linear layers and tensor ops: softmax(Q K^T / sqrt(d_h)) V. "
-                "nn.MultiheadAttention, nn.TransformerEncoderLayer, F.scaled_dot_product_attention and timm are "
-                "allowed only in vit_small_for_mnist (Q8)."
-            ),
-            details={"violations": [v.__dict__ for v in violations]},
+            hint=HINT,
+            details={"violations": [v.__dict__ for v in violations], "by_question": _grouped(violations)},
         )
     present = [name for name in FROM_SCRATCH if f"{name}" in _defined(source)]
     done = [name for name in present if name not in stubs]
@@ -238,4 +138,36 @@ def from_scratch(ctx: CheckContext) -> Outcome:
 
 
 def _defined(source: str) -> set[str]:
-    return {name for node in ast.parse(source).body for name in _top_level_names(node)}
+    return {name for node in ast.parse(source).body for name in defined_names(node)}
+
+
+def _grouped(violations: list[Violation]) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for v in violations:
+        grouped.setdefault(v.question, []).append(dict(v.__dict__))
+    return grouped
+
+
+def findings(source: str | None, static_details: dict[str, Any] | None = None) -> dict[str, list[Violation]]:
+    """Question -> its shortcuts: the source's, and for the questions whose source shows none, those
+    ``static.from_scratch`` saw in the built modules (its ``details``)."""
+    try:
+        found = by_question(source) if source else {}
+    except (SyntaxError, RecursionError, MemoryError, ValueError):  # it does not import either
+        found = {}
+    grouped = (static_details or {}).get("by_question") or {}
+    for question, items in grouped.items():
+        if question not in found and isinstance(items, list):
+            found[question] = [
+                Violation(int(item.get("line", 0)), str(item.get("where", "")), str(item.get("what", "")), question)
+                for item in items
+                if isinstance(item, dict)
+            ]
+    return {question: items for question, items in found.items() if items}
+
+
+HINT = (
+    "Build attention from nn.Linear layers and tensor ops: softmax(Q K^T / sqrt(d_h)) V. "
+    "nn.MultiheadAttention, nn.TransformerEncoderLayer, F.scaled_dot_product_attention and timm are "
+    "allowed only in vit_small_for_mnist (Q8)."
+)

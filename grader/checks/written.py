@@ -2,7 +2,8 @@
 
 ``reference/rubric.toml`` lists, per question, concepts with points and case-insensitive regex
 patterns (any pattern matching is enough). The score is the share of the rubric's points whose
-concepts were found, times the check's points in ``points.py``. The result is marked
+concepts were found, times the check's points in ``grader/questions.py`` (the rubric's own
+``points`` per question are only that share's denominator, the sum of its concepts' weights). The result is marked
 ``auto_checked`` so that a TA can read the answer and override it.
 """
 
@@ -13,8 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from grader.checks.context import CheckContext
-from grader.checks.points import POINTS
 from grader.checks.registry import CheckFailed, Outcome, check
+from grader.questions import BY_ID
 
 RUBRIC_PATH = Path(__file__).resolve().parents[2] / "reference" / "rubric.toml"
 
@@ -97,5 +98,5 @@ def make_written_check(check_id: str) -> None:
     written.__name__ = f"written_{question.lower()}"
 
 
-for _check_id in (key for key in POINTS if key.startswith("written.")):
+for _check_id in BY_ID["written"].points:  # the table's written row: one check per graded heading
     make_written_check(_check_id)

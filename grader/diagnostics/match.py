@@ -1,8 +1,14 @@
 """Name the known mistake a wrong answer matches, by reproducing each mistake on the same weights and inputs.
 
-A student's output matches a mistake when it is within the check's tolerance of the variant's output
-while the variant's output is itself outside that tolerance of the reference's (so a mistake that
-changes nothing at this configuration is never named). Single mistakes are tried first, then pairs.
+The criterion for showing a diagnosis (anything else gets the check's default hint):
+
+1. *matches*: the student's output is within the check's tolerance of the variant's output, while the
+   variant's output is itself outside that tolerance of the reference's (a mistake that changes nothing
+   at this configuration is never named). Single mistakes are tried first, then pairs of mistakes in
+   different classes; every match at the first level that has one is shown.
+2. *explains most of the error*, only when nothing matches: the variant's remaining error,
+   max |got - variant|, is at most ``1 - EXPLAINED`` (10 %) of the student's error, max |got - reference|.
+   Only the best such diagnosis is shown, worded as "closest to", with the share it explains.
 """
 
 import itertools
@@ -17,6 +23,8 @@ from torch import nn
 from grader.diagnostics.catalog import Mistake, applicable, for_function
 
 log = logging.getLogger(__name__)
+
+EXPLAINED = 0.9  # a non-matching variant is named only when it accounts for 90 % of the student's max abs error
 
 
 class Tolerance(Protocol):
@@ -39,6 +47,8 @@ class Diagnosis:
     """The mistakes (one, or a pair made together) that reproduce the student's output."""
 
     mistakes: tuple[Mistake, ...]
+    explained: float = 1.0  # share of the student's error the variant accounts for: 1 - residual / error
+    exact: bool = True  # within the check's tolerance of the variant's output
 
     @property
     def ids(self) -> list[str]:
@@ -48,7 +58,18 @@ class Diagnosis:
         """``Your output matches a TransformerBlock with post-norm (...) (Q5): <hint>``."""
         names = " and ".join(f"{m.name} ({m.question})" for m in self.mistakes)
         hints = " ".join(m.hint for m in self.mistakes)
-        return f"Your output matches {what} with {names}. {hints}"
+        if self.exact:
+            return f"Your output matches {what} with {names}. {hints}"
+        return (
+            f"Your output is closest to {what} with {names}: that accounts for {self.explained:.0%} of the "
+            f"difference from the reference, so something else differs too. {hints}"
+        )
+
+
+def _max_abs(a: torch.Tensor, b: torch.Tensor) -> float:
+    if tuple(a.shape) != tuple(b.shape):
+        return float("inf")
+    return float((a.detach().to("cpu", torch.float64) - b.detach().to("cpu", torch.float64)).abs().max())
 
 
 def _run(module: nn.Module, x: torch.Tensor) -> torch.Tensor | None:
@@ -78,17 +99,22 @@ def _run_swapped(reference: nn.Module, combo: Sequence[Mistake], x: torch.Tensor
 def diagnose_module(
     reference: nn.Module, x: torch.Tensor, got: torch.Tensor, tol: Tolerance, *, pairs: bool = True
 ) -> list[Diagnosis]:
-    """The mistakes applicable inside ``reference`` whose output on ``x`` matches ``got``."""
+    """The mistakes applicable inside ``reference`` that explain ``got`` (the criterion in the module docstring)."""
     expected = _run(reference, x)
     candidates = applicable(reference)
-    found = _matching(reference, x, got, expected, tol, [(m,) for m in candidates])
-    if found or not pairs:
-        return found
-    combos = [(a, b) for a, b in itertools.combinations(candidates, 2) if a.target is not b.target]
-    return _matching(reference, x, got, expected, tol, combos)
+    tried = _scored(reference, x, got, expected, tol, [(m,) for m in candidates])
+    if not any(d.exact for d in tried) and pairs:
+        combos = [(a, b) for a, b in itertools.combinations(candidates, 2) if a.target is not b.target]
+        pair_tried = _scored(reference, x, got, expected, tol, combos)
+        tried = pair_tried if any(d.exact for d in pair_tried) else tried + pair_tried
+    exact = [d for d in tried if d.exact]
+    if exact:
+        return exact
+    close = sorted((d for d in tried if d.explained >= EXPLAINED), key=lambda d: -d.explained)
+    return close[:1]
 
 
-def _matching(
+def _scored(
     reference: nn.Module,
     x: torch.Tensor,
     got: torch.Tensor,
@@ -96,13 +122,17 @@ def _matching(
     tol: Tolerance,
     combos: Sequence[tuple[Mistake, ...]],
 ) -> list[Diagnosis]:
+    """Every combo whose output differs from the reference, with how much of the student's error it explains."""
+    error = _max_abs(got, expected) if expected is not None else float("inf")
     found = []
     for combo in combos:
         out = _run_swapped(reference, combo, x)
         if out is None or (expected is not None and is_close(out, expected, tol)):
             continue
-        if is_close(got, out, tol):
-            found.append(Diagnosis(tuple(combo)))
+        exact = is_close(got, out, tol)
+        explained = 1.0 - _max_abs(got, out) / error if 0 < error < float("inf") else 0.0
+        if exact or explained >= EXPLAINED:
+            found.append(Diagnosis(tuple(combo), explained=1.0 if exact else explained, exact=exact))
     return found
 
 

@@ -22,6 +22,11 @@ class LinearMLP(MLP):
         return self.fc2(self.fc1(x))  # (B, N, D)
 
 
+class ActivationAfterOutput(MLP):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.act(self.fc2(self.act(self.fc1(x))))  # (B, N, D), a GELU after fc2 too
+
+
 register(
     Mistake(
         id="q2.relu",
@@ -38,6 +43,17 @@ register(
         hint="Use the exact GELU, nn.GELU() (approximate='none'), as the contract specifies.",
         target=MLP,
         variant=TanhGeluMLP,
+    ),
+    Mistake(
+        id="q2.activation_after_output",
+        question="Q2",
+        name="an extra activation after the output layer fc2",
+        hint=(
+            "The activation goes between the two layers only: return fc2(act(fc1(x))). A GELU after fc2 "
+            "(e.g. nn.Sequential(fc1, GELU, fc2, GELU)) clips the block's output before the residual."
+        ),
+        target=MLP,
+        variant=ActivationAfterOutput,
     ),
     Mistake(
         id="q2.no_activation",

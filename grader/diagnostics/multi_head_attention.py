@@ -32,6 +32,34 @@ class SoftmaxOverHeads(MultiHeadSelfAttention):
         return (q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)).softmax(dim=1)  # (B, h, N, N)
 
 
+class SoftmaxBeforeScaling(MultiHeadSelfAttention):
+    def attention_weights(self, x: torch.Tensor) -> torch.Tensor:
+        q, k = self._split_heads(self.q(x)), self._split_heads(self.k(x))  # (B, h, N, d_h)
+        return (q @ k.transpose(-2, -1)).softmax(dim=-1) / math.sqrt(self.head_dim)  # divided after the softmax
+
+
+class BlockDiagonalProjections(MultiHeadSelfAttention):
+    """Head i's q, k and v see only columns i*d_h..(i+1)*d_h of the input: per-head Linear(d_h, d_h) layers,
+    which are the diagonal blocks of the contract's Linear(D, D)."""
+
+    def _project(self, layer: torch.nn.Linear, x: torch.Tensor) -> torch.Tensor:
+        B, N, D = x.shape
+        h, dh = self.num_heads, self.head_dim
+        pieces = x.view(B, N, h, dh)  # (B, N, h, d_h): head i's slice of the input
+        blocks = layer.weight.view(h, dh, h, dh).diagonal(dim1=0, dim2=2).permute(2, 0, 1)  # (h, d_h out, d_h in)
+        out = torch.einsum("bnhi,hoi->bhno", pieces, blocks)  # (B, h, N, d_h)
+        return out + layer.bias.view(1, h, 1, dh)
+
+    def attention_weights(self, x: torch.Tensor) -> torch.Tensor:
+        q, k = self._project(self.q, x), self._project(self.k, x)  # (B, h, N, d_h)
+        return (q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)).softmax(dim=-1)  # (B, h, N, N)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, N, D = x.shape
+        out = self.attention_weights(x) @ self._project(self.v, x)  # (B, h, N, d_h)
+        return self.proj(out.transpose(1, 2).reshape(B, N, D))  # (B, N, D)
+
+
 class SplitWithoutTranspose(MultiHeadSelfAttention):
     """view(B, h, N, d_h) straight from (B, N, D), and the inverse view to merge."""
 
@@ -105,6 +133,29 @@ register(
         hint="On (B, h, N, N) scores dim=1 is the heads axis; the softmax goes over the keys: dim=-1.",
         target=MultiHeadSelfAttention,
         variant=SoftmaxOverHeads,
+    ),
+    Mistake(
+        id="q4.softmax_before_scaling",
+        question="Q4",
+        name="the softmax taken before the 1/sqrt(d_h) scaling (scores divided after the softmax)",
+        hint=(
+            "Scale each head's scores, then normalise: softmax(Q_i K_i^T / math.sqrt(head_dim), dim=-1); "
+            "dividing after the softmax leaves rows that no longer sum to one."
+        ),
+        target=MultiHeadSelfAttention,
+        variant=SoftmaxBeforeScaling,
+    ),
+    Mistake(
+        id="q4.block_diagonal_projections",
+        question="Q4",
+        name="per-head q/k/v projections that see only their head's slice of the input (block-diagonal)",
+        hint=(
+            "Project the whole token first, then split the result: q = self.q(x) with nn.Linear(D, D), then "
+            "q.view(B, N, h, d_h).transpose(1, 2). Each head's Q, K and V depend on all D input features; "
+            "splitting x before the projection (per-head Linear(d_h, d_h)) keeps only the diagonal blocks."
+        ),
+        target=MultiHeadSelfAttention,
+        variant=BlockDiagonalProjections,
     ),
     Mistake(
         id="q4.split_without_transpose",

@@ -26,6 +26,12 @@ class SoftmaxOverQueries(SelfAttention):
         return scores.softmax(dim=-2)  # columns sum to one instead of rows
 
 
+class SoftmaxBeforeScaling(SelfAttention):
+    def attention_weights(self, x: torch.Tensor) -> torch.Tensor:
+        scores = self.q(x) @ self.k(x).transpose(-2, -1)  # (B, N, N)
+        return scores.softmax(dim=-1) / math.sqrt(self.embed_dim)  # divided after the softmax
+
+
 class NoProjection(SelfAttention):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.attention_weights(x) @ self.v(x)  # (B, N, D), W_o skipped
@@ -58,6 +64,17 @@ register(
         ),
         target=SelfAttention,
         variant=SoftmaxOverQueries,
+    ),
+    Mistake(
+        id="q3.softmax_before_scaling",
+        question="Q3",
+        name="the softmax taken before the 1/sqrt(d) scaling (scores divided after the softmax)",
+        hint=(
+            "Scale the scores, then normalise: softmax(Q K^T / math.sqrt(embed_dim), dim=-1). Dividing the "
+            "softmax's output leaves rows that no longer sum to one and an unscaled, too sharp attention."
+        ),
+        target=SelfAttention,
+        variant=SoftmaxBeforeScaling,
     ),
     Mistake(
         id="q3.no_projection",

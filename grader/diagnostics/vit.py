@@ -62,6 +62,20 @@ class PositionsOnPatchesOnly(ViT):
         return self.head(self.norm(self.blocks(x))[:, 0])  # (B, num_classes)
 
 
+class PositionsOnPatchesFirstRows(ViT):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.patch_embed(x)  # (B, N, D)
+        x = x + self.pos_embed[:, : x.shape[1]]  # (B, N, D): the first N of the N + 1 positions
+        cls = self.cls_token.expand(x.shape[0], -1, -1)  # (B, 1, D)
+        x = torch.cat([cls, x], dim=1)  # (B, N + 1, D), [CLS] without a position
+        return self.head(self.norm(self.blocks(x))[:, 0])  # (B, num_classes)
+
+
+class Probabilities(ViT):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x).softmax(dim=-1)  # (B, num_classes) probabilities, not logits
+
+
 class NoFinalNorm(ViT):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.patch_embed(x)  # (B, N, D)
@@ -131,6 +145,28 @@ register(
         hint="pos_embed has N + 1 rows: add all of it after prepending [CLS], x = torch.cat([cls, x], 1) + pos_embed.",
         target=ViT,
         variant=PositionsOnPatchesOnly,
+    ),
+    Mistake(
+        id="q6.pos_embed_patches_first_rows",
+        question="Q6",
+        name="the [CLS] token without a positional embedding (the first N positions added to the patches)",
+        hint=(
+            "pos_embed has N + 1 rows, row 0 for [CLS]: prepend [CLS] first, then add all of it, "
+            "x = torch.cat([cls, x], dim=1) + self.pos_embed."
+        ),
+        target=ViT,
+        variant=PositionsOnPatchesFirstRows,
+    ),
+    Mistake(
+        id="q6.probabilities",
+        question="Q6",
+        name="softmax probabilities returned instead of logits",
+        hint=(
+            "Return the head's logits, self.head(x[:, 0]); nn.CrossEntropyLoss applies log-softmax itself, "
+            "and a softmax inside forward squashes the gradients."
+        ),
+        target=ViT,
+        variant=Probabilities,
     ),
     Mistake(
         id="q6.no_final_norm",

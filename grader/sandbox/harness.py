@@ -201,6 +201,10 @@ class Harness:
             out_tensors.update(own_state)
         found, errors = self.attributes(model, list(args.get("attributes", [])))
         values.update(attributes=found, attribute_errors=errors)
+        if args.get("module_types"):  # sub-module path -> its class and bases (the from-scratch rule)
+            values["module_types"] = {
+                path: [f"{c.__module__}.{c.__qualname__}" for c in type(m).__mro__] for path, m in model.named_modules()
+            }
         return values, out_tensors
 
     def op_call(self, args: dict, tensors: dict) -> tuple[dict, dict]:

@@ -23,6 +23,10 @@ def _is_attribute(value: Any) -> bool:
     return type(value) in (int, float, bool, str) or (isinstance(value, list) and all(map(_is_int, value)))
 
 
+def _is_str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(n, str) for n in value)
+
+
 def _is_shape_map(value: Any) -> bool:
     return isinstance(value, dict) and all(isinstance(v, list) and all(map(_is_int, v)) for v in value.values())
 
@@ -41,6 +45,10 @@ VALUE_RULES: dict[str, dict[str, Any]] = {
     "call": {},
     "train_predict": {"seconds": _is_number, "final_loss": lambda v: v is None or _is_number(v)},
     "timm": {"embed_dim": _is_int, "depth": _is_int, "num_heads": _is_int, "num_classes": _is_int},
+}
+# Values a reply holds only when the request asked for them.
+OPTIONAL_VALUE_RULES: dict[str, dict[str, Any]] = {
+    "forward": {"module_types": lambda v: isinstance(v, dict) and all(map(_is_str_list, v.values()))},
 }
 
 
@@ -68,6 +76,9 @@ def check_reply(
             raise StudentError(
                 "bad_output", f"the reply's value {key!r} is missing or malformed: {values.get(key)!r:.200}"
             )
+    for key, rule in OPTIONAL_VALUE_RULES.get(op, {}).items():
+        if key in values and not rule(values[key]):
+            raise StudentError("bad_output", f"the reply's value {key!r} is malformed: {values.get(key)!r:.200}")
     missing = expected_tensors(op, args, sent) - tensors.keys()
     if missing:
         raise StudentError("bad_output", f"the reply lacks the tensors {sorted(missing)}")

@@ -32,7 +32,7 @@ def test_every_q1_q6_entry_is_registered():
 
 
 def test_unknown_id_names_the_table():
-    with pytest.raises(KeyError, match="points.py"):
+    with pytest.raises(KeyError, match="questions.py"):
         points_for("q9.nothing")
 
 

@@ -22,6 +22,7 @@ from service.api.routes import assignment, instructor, ops, submissions, users
 from service.auth import Authenticator
 from service.config import Settings, get_settings
 from service.db import Database
+from service.docs_pages import add_offline_docs
 from service.middleware import BodyLimitMiddleware
 from service.migrate import upgrade
 from service.storage import BlobStore
@@ -51,8 +52,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         summary="Autograding service for the ViT lab.",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,
+        redoc_url=None,
     )
+    add_offline_docs(app)
     app.state.settings = settings
     app.state.requests = Counter()
     app.add_middleware(

@@ -25,7 +25,7 @@ from service.db import Database
 from service.docs_pages import add_offline_docs
 from service.middleware import BodyLimitMiddleware
 from service.migrate import upgrade
-from service.storage import BlobStore
+from service.storage import open_store
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             upgrade(database)
         app.state.database = database
         app.state.authenticate = Authenticator(database, settings.auth_cache_s)
-        app.state.store = BlobStore(settings.resolved_storage_dir)
+        app.state.store = open_store(settings, database)
         yield
         database.dispose()
 

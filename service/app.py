@@ -22,9 +22,10 @@ from service.api.routes import assignment, instructor, ops, submissions, users
 from service.auth import Authenticator
 from service.config import Settings, get_settings
 from service.db import Database
+from service.docs_pages import add_offline_docs
 from service.middleware import BodyLimitMiddleware
 from service.migrate import upgrade
-from service.storage import BlobStore
+from service.storage import open_store
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
@@ -42,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             upgrade(database)
         app.state.database = database
         app.state.authenticate = Authenticator(database, settings.auth_cache_s)
-        app.state.store = BlobStore(settings.resolved_storage_dir)
+        app.state.store = open_store(settings, database)
         yield
         database.dispose()
 
@@ -51,8 +52,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         summary="Autograding service for the ViT lab.",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,
+        redoc_url=None,
     )
+    add_offline_docs(app)
     app.state.settings = settings
     app.state.requests = Counter()
     app.add_middleware(

@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +20,11 @@ class Settings(BaseSettings):
     var_dir: Path = Field(default=DEFAULT_VAR_DIR, description="Local state: the SQLite file and the uploads.")
     database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite in WAL mode under var_dir.")
     storage_dir: Path | None = Field(default=None, description="Uploads by sha256; default var_dir/uploads.")
+    blob_store: Literal["auto", "filesystem", "database"] = Field(
+        default="auto",
+        description="Where uploads live: auto = in the database with PostgreSQL (workers on other hosts need "
+        "only the database URL), on disk (storage_dir) with SQLite.",
+    )
     max_file_bytes: int = Field(default=limits.MAX_FILE_BYTES, description="Cap per uploaded file.")
     max_request_bytes: int = Field(default=limits.MAX_TOTAL_BYTES, description="Cap per request (all files).")
     max_files: int = Field(default=limits.MAX_FILES, description="Files per submission.")

@@ -1,13 +1,20 @@
-"""``/metrics`` in the Prometheus text format, written by hand from the database (workers are other processes).
+"""``/metrics``: the standard Prometheus exposition (``prometheus_client``) of SQL aggregates.
 
-Series: queue depth, jobs by status, results by outcome, grading duration histogram, attempts
-histogram, live workers, and the API's own request counter.
+Workers are other processes (often on other hosts), so the figures come from the database at scrape
+time through a custom collector: counts by status and outcome, and histograms whose buckets are counted
+by the database (``SUM(CASE WHEN value <= bound ...)``), never by loading the results. Series: queue
+depth, jobs by status, results by outcome, grading duration and attempts histograms, live workers, and
+the API's own request counter.
 """
 
 from collections import Counter
+from collections.abc import Iterator
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.utils import floatToGoString
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from service.models import Job, Result, Status, Worker, utcnow
@@ -16,49 +23,70 @@ DURATION_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600)
 ATTEMPT_BUCKETS = (1, 2, 3, 5)
 
 
-def _histogram(name: str, help_text: str, values: list[float], buckets: tuple[float, ...]) -> list[str]:
-    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} histogram"]
-    for bound in buckets:
-        lines.append(f'{name}_bucket{{le="{bound:g}"}} {sum(1 for v in values if v <= bound)}')
-    lines.append(f'{name}_bucket{{le="+Inf"}} {len(values)}')
-    lines.append(f"{name}_sum {sum(values):.6f}")
-    lines.append(f"{name}_count {len(values)}")
-    return lines
+def _histogram(session: Session, name: str, doc: str, column, where, buckets: tuple[float, ...]) -> Metric:  # noqa: ANN001
+    """A histogram of ``column`` over the rows matching ``where``, bucketed in SQL."""
+    counts = [func.coalesce(func.sum(case((column <= bound, 1), else_=0)), 0) for bound in buckets]
+    query = select(func.count(), func.coalesce(func.sum(column), 0.0), *counts)
+    if where is not None:
+        query = query.where(where)
+    total, total_sum, *cumulative = session.execute(query).one()
+    pairs = [(floatToGoString(bound), int(count)) for bound, count in zip(buckets, cumulative, strict=True)]
+    return HistogramMetricFamily(name, doc, buckets=[*pairs, ("+Inf", int(total))], sum_value=float(total_sum))
+
+
+class DatabaseCollector:
+    """Collects the service's series from one database session (a new collector per scrape)."""
+
+    def __init__(self, session: Session, requests: Counter, worker_stale_s: float):
+        self.session, self.requests, self.worker_stale_s = session, requests, worker_stale_s
+
+    def collect(self) -> Iterator[Metric]:
+        session = self.session
+        by_status = dict(session.execute(select(Job.status, func.count()).group_by(Job.status)).all())
+        yield GaugeMetricFamily("vitgrade_queue_depth", "Jobs waiting for a worker.", by_status.get(Status.queued, 0))
+        jobs = GaugeMetricFamily("vitgrade_jobs", "Jobs by status.", labels=["status"])
+        for status in Status:
+            jobs.add_metric([status.value], by_status.get(status.value, 0))
+        yield jobs
+
+        outcomes = Counter()
+        grouped = select(Result.succeeded, Result.gradable, func.count()).group_by(Result.succeeded, Result.gradable)
+        for succeeded, gradable, count in session.execute(grouped):
+            outcomes["graded" if succeeded and gradable else "not_gradable" if succeeded else "grader_fault"] += count
+        results = CounterMetricFamily("vitgrade_results", "Grades recorded, by outcome.", labels=["outcome"])
+        for outcome in ("graded", "not_gradable", "grader_fault"):
+            results.add_metric([outcome], outcomes[outcome])
+        yield results
+
+        yield _histogram(
+            session,
+            "vitgrade_grading_duration_seconds",
+            "Grader wall time per job.",
+            Result.duration_s,
+            None,
+            DURATION_BUCKETS,
+        )
+        yield _histogram(
+            session,
+            "vitgrade_job_attempts",
+            "Attempts used by finished jobs.",
+            Job.attempts,
+            Job.status.in_([Status.done, Status.error]),
+            ATTEMPT_BUCKETS,
+        )
+
+        recent = utcnow() - timedelta(seconds=self.worker_stale_s)
+        live = session.scalar(select(func.count()).where(Worker.heartbeat_at > recent, Worker.stopped_at.is_(None)))
+        yield GaugeMetricFamily("vitgrade_workers_live", "Workers with a recent heartbeat.", live or 0)
+
+        requests = CounterMetricFamily("vitgrade_http_requests", "API requests by status code.", labels=["code"])
+        for code, count in sorted(self.requests.items()):
+            requests.add_metric([str(code)], count)
+        yield requests
 
 
 def render(session: Session, requests: Counter, worker_stale_s: float) -> str:
-    lines: list[str] = []
-    by_status = dict(session.execute(select(Job.status, func.count()).group_by(Job.status)).all())
-    lines += ["# HELP vitgrade_queue_depth Jobs waiting for a worker.", "# TYPE vitgrade_queue_depth gauge"]
-    lines.append(f"vitgrade_queue_depth {by_status.get(Status.queued, 0)}")
-    lines += ["# HELP vitgrade_jobs Jobs by status.", "# TYPE vitgrade_jobs gauge"]
-    for status in Status:
-        lines.append(f'vitgrade_jobs{{status="{status.value}"}} {by_status.get(status.value, 0)}')
-
-    outcomes = session.execute(
-        select(Result.succeeded, Result.gradable, func.count()).group_by(Result.succeeded, Result.gradable)
-    ).all()
-    lines += ["# HELP vitgrade_results_total Grades recorded, by outcome.", "# TYPE vitgrade_results_total counter"]
-    counts = Counter()
-    for succeeded, gradable, count in outcomes:
-        counts["graded" if succeeded and gradable else "not_gradable" if succeeded else "grader_fault"] += count
-    for outcome in ("graded", "not_gradable", "grader_fault"):
-        lines.append(f'vitgrade_results_total{{outcome="{outcome}"}} {counts[outcome]}')
-
-    durations = [float(d) for d in session.scalars(select(Result.duration_s))]
-    lines += _histogram("vitgrade_grading_duration_seconds", "Grader wall time per job.", durations, DURATION_BUCKETS)
-    attempts = [float(a) for a in session.scalars(select(Job.attempts).where(Job.status.in_(["done", "error"])))]
-    lines += _histogram("vitgrade_job_attempts", "Attempts used by finished jobs.", attempts, ATTEMPT_BUCKETS)
-
-    recent = utcnow() - timedelta(seconds=worker_stale_s)
-    live = session.scalar(select(func.count()).where(Worker.heartbeat_at > recent, Worker.stopped_at.is_(None)))
-    lines += ["# HELP vitgrade_workers_live Workers with a recent heartbeat.", "# TYPE vitgrade_workers_live gauge"]
-    lines.append(f"vitgrade_workers_live {live or 0}")
-
-    lines += [
-        "# HELP vitgrade_http_requests_total API requests by status code.",
-        "# TYPE vitgrade_http_requests_total counter",
-    ]
-    for code, count in sorted(requests.items()):
-        lines.append(f'vitgrade_http_requests_total{{code="{code}"}} {count}')
-    return "\n".join(lines) + "\n"
+    """The exposition text of every series."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(DatabaseCollector(session, requests, worker_stale_s))
+    return generate_latest(registry).decode()

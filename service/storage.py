@@ -1,9 +1,15 @@
-"""Uploads on disk, content-addressed by sha256, written durably: temp file, fsync, rename, fsync the directory."""
+"""Uploads, content-addressed by sha256: on disk (temp file, fsync, rename, fsync the directory) or in the
+database (PostgreSQL deployments, where workers on other hosts share nothing but the database)."""
 
 import hashlib
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from service.config import Settings
+    from service.db import Database
 
 
 class BlobStore:
@@ -50,3 +56,39 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class DatabaseBlobStore:
+    """Uploads in the database's ``blobs`` table, content-addressed by sha256: what a worker on another host
+    reads with nothing but the database URL (one PostgreSQL backup then covers everything)."""
+
+    def __init__(self, database: "Database"):
+        self.database = database
+
+    def put(self, data: bytes) -> str:
+        """Store ``data`` (committed before returning: PostgreSQL's commit is durable) and return its sha256."""
+        from service.models import Blob
+
+        digest = hashlib.sha256(data).hexdigest()
+        with self.database.write_session() as session:
+            if session.get(Blob, digest) is None:
+                session.add(Blob(sha256=digest, size=len(data), data=data))
+        return digest
+
+    def get(self, sha256: str) -> bytes:
+        from service.models import Blob
+
+        with self.database.session() as session:
+            blob = session.get(Blob, sha256)
+            if blob is None:
+                raise FileNotFoundError(f"No stored upload with sha256 {sha256}.")
+            return bytes(blob.data)
+
+
+def open_store(settings: "Settings", database: "Database") -> "BlobStore | DatabaseBlobStore":
+    """The upload store ``settings.blob_store`` asks for: ``auto`` keeps files in PostgreSQL when the database
+    is PostgreSQL (workers on other hosts need no shared disk) and on disk next to SQLite."""
+    choice = settings.blob_store
+    if choice == "database" or (choice == "auto" and not database.sqlite):
+        return DatabaseBlobStore(database)
+    return BlobStore(settings.resolved_storage_dir)

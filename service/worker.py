@@ -27,7 +27,7 @@ from service.db import Database
 from service.migrate import upgrade
 from service.models import Submission, utcnow
 from service.models import Worker as WorkerRow
-from service.storage import BlobStore
+from service.storage import open_store
 
 log = logging.getLogger(__name__)
 GradeFunction = Callable[..., Any]
@@ -44,7 +44,7 @@ class Worker:
     def __init__(self, settings: Settings, database: Database | None = None, grade: GradeFunction | None = None):
         self.settings = settings
         self.database = database or Database(settings)
-        self.store = BlobStore(settings.resolved_storage_dir)
+        self.store = open_store(settings, self.database)
         self._grade = grade
         self.id = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
         self.stop = threading.Event()

@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from service.db import Database
 from service.models import Job, Status, Submission
-from service.storage import BlobStore
 
 MODULE = b"import torch\n\nclass MLP(torch.nn.Module):\n    pass\n"
 ANSWERS = b"## Q3\nAttention relates every patch to every other patch.\n"
@@ -35,7 +34,7 @@ def test_submit_answers_202_with_links_and_position(client: TestClient, tokens: 
         row = session.get(Submission, body["id"])
         assert row is not None and row.status == Status.queued
         assert session.scalars(select(Job).where(Job.submission_id == row.id)).one().status == Status.queued
-    store = BlobStore(client.app.state.settings.resolved_storage_dir)
+    store = client.app.state.store  # on disk with SQLite, in the database with PostgreSQL
     assert store.get(body["files"][0]["sha256"]) == MODULE
 
 

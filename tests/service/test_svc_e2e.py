@@ -83,7 +83,7 @@ def test_reference_full_marks_template_zero(
     report = httpx.get(f"{live_service.url}/api/v1/submissions/{template}/report", headers=_auth(token)).json()
     assert report["succeeded"] and all(c["status"] != "error" for c in report["checks"])
     metrics = httpx.get(live_service.url + "/metrics").text
-    assert 'vitgrade_results_total{outcome="graded"} 2' in metrics
+    assert 'vitgrade_results_total{outcome="graded"} 2.0' in metrics
 
 
 def test_kill_9_worker_mid_grading_completes_exactly_once(

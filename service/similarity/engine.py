@@ -15,13 +15,18 @@ from service.similarity.tokens import Token
 from service.similarity.winnow import fingerprints, kgram_hashes
 
 
+def template_hashes(template: Iterable[Sequence[Token]], k: int) -> set[int]:
+    """Every k-gram hash of the template: subtracted from each document (all k-grams, not only winnowed ones)."""
+    return {value for tokens in template for value in kgram_hashes(tokens, k)}
+
+
 class FingerprintIndex:
-    """The fingerprints of every document (template and common ones removed), and who holds each."""
+    """The fingerprints of every document (``excluded`` and common ones removed), and who holds each."""
 
     def __init__(
         self,
         documents: Sequence[Document],
-        template: Iterable[Sequence[Token]],
+        excluded: set[int],
         *,
         k: int,
         window: int,
@@ -30,7 +35,6 @@ class FingerprintIndex:
     ) -> None:
         self.documents = list(documents)
         self.k = k
-        excluded = {h for tokens in template for h in kgram_hashes(tokens, k)}
         self.positions: list[dict[int, list[int]]] = []
         for document in self.documents:
             held: dict[int, list[int]] = defaultdict(list)
@@ -68,10 +72,12 @@ class FingerprintIndex:
         return counts
 
     def pair(self, i: int, j: int, shared: int, max_fragments: int) -> Pair:
-        """The pair record of documents ``i`` and ``j``: coverages, similarity and shared fragments."""
+        """The pair record of documents ``i`` and ``j``: coverages, similarity and (unless ``max_fragments``
+        is 0) the shared fragments; ``longest_fragment`` is counted either way."""
         a, b = self.documents[i], self.documents[j]
         total_a, total_b = len(self.positions[i]), len(self.positions[j])
-        fragments = self.fragments(i, j)
+        fragments = self.fragments(i, j) if max_fragments else []
+        longest = fragments[0].tokens if fragments else self.longest_run(i, j)
         return Pair(
             a=a.owner,
             b=b.owner,
@@ -81,13 +87,22 @@ class FingerprintIndex:
             a_coverage=round(shared / total_a, 4) if total_a else 0.0,
             b_coverage=round(shared / total_b, 4) if total_b else 0.0,
             shared=shared,
-            longest_fragment=max((f.tokens for f in fragments), default=0),
+            longest_fragment=longest,
             fragments=fragments[:max_fragments],
         )
 
     def fragments(self, i: int, j: int) -> list[Fragment]:
-        """Shared runs: matches on one diagonal (same offset between the documents) chained across gaps
-        shorter than a k-gram, longest first."""
+        """Shared runs as fragments with line numbers and text, longest first."""
+        fragments = [self._fragment(i, j, run) for run in self._runs(i, j)]
+        return sorted(fragments, key=lambda f: (-f.tokens, f.a_lines))
+
+    def longest_run(self, i: int, j: int) -> int:
+        """Tokens in the longest shared run (what ``fragments`` would put first), without building text."""
+        length_a = len(self.documents[i].tokens)
+        return max((min(run[-1][0] + self.k, length_a) - run[0][0] for run in self._runs(i, j)), default=0)
+
+    def _runs(self, i: int, j: int) -> list[list[tuple[int, int]]]:
+        """Matches on one diagonal (same offset between the documents) chained across gaps shorter than a k-gram."""
         held_a, held_b = self.positions[i], self.positions[j]
         matches = sorted(
             (pa - pb, pa, pb) for value in held_a.keys() & held_b.keys() for pa in held_a[value] for pb in held_b[value]
@@ -99,8 +114,7 @@ class FingerprintIndex:
                 runs[-1].append((pa, pb))
             else:
                 runs.append([(pa, pb)])
-        fragments = [self._fragment(i, j, run) for run in runs]
-        return sorted(fragments, key=lambda f: (-f.tokens, f.a_lines))
+        return runs
 
     def _fragment(self, i: int, j: int, run: list[tuple[int, int]]) -> Fragment:
         a, b = self.documents[i], self.documents[j]

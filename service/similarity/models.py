@@ -37,6 +37,9 @@ class SimilarityParams(BaseModel):
     report_threshold: float = Field(0.2, ge=0, le=1, description="Pairs below this similarity are not reported.")
     cluster_threshold: float = Field(0.6, ge=0, le=1, description="Pairs at or above this similarity form clusters.")
     max_fragments: int = Field(20, ge=1, le=1000, description="Shared fragments kept per pair.")
+    fragment_pairs: int = Field(
+        300, ge=0, le=100_000, description="Only the most similar pairs get their fragments (the costly part)."
+    )
 
 
 class Fragment(BaseModel):

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from service.similarity.engine import FingerprintIndex
+from service.similarity.engine import FingerprintIndex, template_hashes
 from service.similarity.models import Cluster, Document, KindReport, Pair, SimilarityParams
 from service.similarity.template import Template
 from service.similarity.tokens import Untokenisable, code_tokens
@@ -41,10 +41,10 @@ def code_report(sources: Sequence[Source], template: Template, params: Similarit
             unreadable[source.owner] = f"{source.source_id}: {error}"
             continue
         documents.append(Document(source.owner, source.source_id, tokens, source.code.splitlines(), source.archived))
-    template_tokens = [_template_code_tokens(text) for text in template.code]
+    excluded = template_hashes([_template_code_tokens(text) for text in template.code], params.code_k)
     index = FingerprintIndex(
         documents,
-        template_tokens,
+        excluded,
         k=params.code_k,
         window=params.code_window,
         common_share=params.common_share,
@@ -63,7 +63,7 @@ def code_report(sources: Sequence[Source], template: Template, params: Similarit
 def answers_report(sources: Sequence[Source], template: Template, params: SimilarityParams) -> KindReport:
     """Pairs of students whose written answers share word runs, question by question."""
     questions = sorted({key for source in sources for key in source.answers})
-    template_tokens = [answer_tokens(text) for text in template.answers]
+    excluded = template_hashes([answer_tokens(text) for text in template.answers], params.answer_k)
     merged: dict[tuple[str, str], list[Pair]] = {}
     documents = 0
     for question in questions:
@@ -77,7 +77,7 @@ def answers_report(sources: Sequence[Source], template: Template, params: Simila
         documents += len(docs)
         index = FingerprintIndex(
             docs,
-            template_tokens,
+            excluded,
             k=params.answer_k,
             window=params.answer_window,
             common_share=params.common_share,
@@ -141,12 +141,19 @@ def _best_pairs(index: FingerprintIndex, params: SimilarityParams) -> list[Pair]
             len(index.positions[current[0]]) + len(index.positions[current[1]])
         ):
             best[key] = (i, j, shared)
-    pairs = []
-    for i, j, shared in best.values():
-        total = len(index.positions[i]) + len(index.positions[j])
-        if total and 2 * shared / total >= params.report_threshold:
-            pairs.append(index.pair(i, j, shared, params.max_fragments))
-    return sorted(pairs, key=_pair_order)
+    ranked = sorted(
+        (
+            (2 * shared / total, i, j, shared)
+            for i, j, shared in best.values()
+            if (total := len(index.positions[i]) + len(index.positions[j]))
+            and 2 * shared / total >= params.report_threshold
+        ),
+        key=lambda item: (-item[0], index.documents[item[1]].owner, index.documents[item[2]].owner),
+    )
+    return [
+        index.pair(i, j, shared, params.max_fragments if rank < params.fragment_pairs else 0)
+        for rank, (_, i, j, shared) in enumerate(ranked)
+    ]
 
 
 def _merge(parts: list[Pair]) -> Pair:

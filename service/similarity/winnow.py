@@ -2,13 +2,15 @@
 of every window of ``window`` consecutive k-grams.
 
 Any run of at least ``k + window - 1`` tokens shared by two documents shares at least one fingerprint,
-and nothing shorter than ``k`` tokens ever does. Hashes are blake2b (8 bytes), so fingerprints are the
-same in every process, whatever ``PYTHONHASHSEED`` is.
+and nothing shorter than ``k`` tokens ever does. Hashes never use Python's ``hash()``, so fingerprints are the
+same in every process, whatever ``PYTHONHASHSEED`` is: each token text gets a blake2b code, and a k-gram
+the rolling polynomial hash of its codes modulo 2^64.
 """
 
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from hashlib import blake2b
 
 from service.similarity.tokens import Token
@@ -22,13 +24,38 @@ class Fingerprint:
     start: int
 
 
+_MASK = (1 << 64) - 1
+_BASE = 0x100000001B3  # the FNV-1a 64-bit prime, an odd multiplier for the polynomial hash
+
+
+@lru_cache(maxsize=1 << 16)
+def token_code(text: str) -> int:
+    """A stable 64-bit code of one token text (blake2b: the same in every process)."""
+    return int.from_bytes(blake2b(text.encode(), digest_size=8).digest(), "big")
+
+
+def _mix(value: int) -> int:
+    """splitmix64's finaliser: spreads a polynomial hash so that minima are not biased to some tokens."""
+    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & _MASK
+    return value ^ (value >> 31)
+
+
 def kgram_hashes(tokens: Sequence[Token], k: int) -> list[int]:
-    """The stable hash of every k-gram of the token texts (empty when there are fewer than k tokens)."""
-    texts = [t.text for t in tokens]
-    return [
-        int.from_bytes(blake2b("\x1f".join(texts[i : i + k]).encode(), digest_size=8).digest(), "big")
-        for i in range(len(texts) - k + 1)
-    ]
+    """The stable hash of every k-gram of the token texts (a rolling polynomial over the token codes,
+    modulo 2^64; empty when there are fewer than k tokens)."""
+    codes = [token_code(t.text) for t in tokens]
+    if len(codes) < k:
+        return []
+    top = pow(_BASE, k - 1, 1 << 64)
+    value = 0
+    for code in codes[:k]:
+        value = (value * _BASE + code) & _MASK
+    hashes = [_mix(value)]
+    for i in range(k, len(codes)):
+        value = ((value - codes[i - k] * top) * _BASE + codes[i]) & _MASK
+        hashes.append(_mix(value))
+    return hashes
 
 
 def winnow(hashes: Sequence[int], window: int) -> list[Fingerprint]:

@@ -19,6 +19,7 @@ class Source:
     code: str | None
     answers: dict[str, str] = field(default_factory=dict)  # question key -> text
     archived: bool = False
+    problem: str = ""  # why the submission could not be read (reported, never compared)
 
 
 def similarity_report(
@@ -33,6 +34,9 @@ def code_report(sources: Sequence[Source], template: Template, params: Similarit
     """Pairs of students whose code shares token runs beyond the template and the common code."""
     documents, unreadable = [], {}
     for source in sources:
+        if source.problem:
+            unreadable[source.owner] = f"{source.source_id}: {source.problem}"
+            continue
         if not source.code:
             continue
         try:

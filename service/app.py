@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from service import logs
-from service.api.routes import assignment, instructor, ops, submissions, users
+from service.api.routes import assignment, instructor, ops, similarity, submissions, users
 from service.auth import Authenticator
 from service.config import Settings, get_settings
 from service.db import Database
@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(DBAPIError, _database_unavailable)
     app.add_exception_handler(PoolTimeout, _database_unavailable)
     app.add_exception_handler(RequestValidationError, _invalid_request)
-    for module in (submissions, assignment, instructor, users):
+    for module in (submissions, assignment, instructor, similarity, users):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ops.router)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static")

@@ -157,3 +157,50 @@ class Blob(Base):
     size: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SimilarityRun(Base):
+    """One similarity report over the class, as started by an instructor (parameters and results kept)."""
+
+    __tablename__ = "similarity_runs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(128))
+    scope: Mapped[str] = mapped_column(String(16))  # counted | all
+    include_archive: Mapped[bool] = mapped_column(default=False)
+    params: Mapped[dict[str, Any]] = mapped_column()
+    template_sha256: Mapped[str] = mapped_column(String(64))
+    duration_s: Mapped[float] = mapped_column(Float, default=0.0)
+    code_report: Mapped[dict[str, Any]] = mapped_column()
+    answers_report: Mapped[dict[str, Any]] = mapped_column()
+
+
+class SimilarityReview(Base):
+    """A reviewer's decision on a pair of students (append-only; the latest per pair counts, across runs)."""
+
+    __tablename__ = "similarity_reviews"
+    __table_args__ = (Index("ix_similarity_reviews_pair", "kind", "student_a", "student_b"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # code | answers
+    student_a: Mapped[str] = mapped_column(String(128))  # the two names in sorted order
+    student_b: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16))  # open | to_discuss | cleared
+    note: Mapped[str] = mapped_column(Text, default="")
+    reviewer: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ArchivedSubmission(Base):
+    """A submission of an earlier term, imported by the instructor to compare the class against."""
+
+    __tablename__ = "archived_submissions"
+    __table_args__ = (UniqueConstraint("term", "owner", name="uq_archived_term_owner"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    term: Mapped[str] = mapped_column(String(64))
+    owner: Mapped[str] = mapped_column(String(128))
+    code: Mapped[str] = mapped_column(Text, default="")
+    answers: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

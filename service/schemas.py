@@ -130,3 +130,46 @@ def files_public(files: list[dict[str, Any]]) -> list[FilePublic]:
 class UserPublic(BaseModel):
     name: str = Field(description="Student or instructor name.")
     role: str = Field(description="student or instructor.")
+
+
+class SimilarityRunCreate(BaseModel):
+    """What an instructor asks for when starting a similarity run."""
+
+    scope: str = Field("counted", pattern="^(counted|all)$", description="counted: one submission per student.")
+    include_archive: bool = Field(False, description="Also compare with the imported submissions of earlier terms.")
+    params: dict[str, Any] = Field(default_factory=dict, description="Overrides of the fingerprinting parameters.")
+
+
+class SimilarityRunSummary(BaseModel):
+    """A stored run, without its pairs."""
+
+    id: str
+    created_at: datetime
+    created_by: str
+    scope: str
+    include_archive: bool
+    params: dict[str, Any]
+    template_sha256: str
+    duration_s: float
+    code_pairs: int
+    answers_pairs: int
+
+
+class SimilarityReviewCreate(BaseModel):
+    """A reviewer's decision on a pair of students; it applies to every run, past and future."""
+
+    kind: str = Field(pattern="^(code|answers)$")
+    a: str = Field(min_length=1, max_length=128)
+    b: str = Field(min_length=1, max_length=128)
+    status: str = Field(pattern="^(open|to_discuss|cleared)$")
+    note: str = Field("", max_length=4000)
+
+
+class SimilarityReviewPublic(BaseModel):
+    kind: str
+    a: str
+    b: str
+    status: str
+    note: str
+    reviewer: str
+    created_at: datetime

@@ -1,7 +1,7 @@
 """Uploads in the database (the ``blobs`` table), for deployments where workers share only PostgreSQL.
 
 Revision ID: 0004_blobs
-Revises: 0001
+Revises: 0003_similarity
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from service.models import UTCDateTime
 
 revision = "0004_blobs"
-down_revision = "0001"
+down_revision = "0003_similarity"
 branch_labels = None
 depends_on = None
 

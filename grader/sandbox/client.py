@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 LEVELS = ("root", "uid", "userns", "none")
 ROOT_LEVELS = LEVELS  # tried in this order when the grader is root
 USER_LEVELS = ("userns", "none")  # and when it is not
+CHILD_DESCRIPTORS = ("stdin", "stdout", "stderr", "requests", "replies")  # all a child may hold
 _warned_levels: set[str] = set()
 _open_sandboxes: "weakref.WeakSet[Sandbox]" = weakref.WeakSet()
 
@@ -282,6 +283,10 @@ class Sandbox:
                 continue
             if hello.get("python_readable") is False:
                 failures.append(f"{level}: the sandbox uid cannot read the Python installation")
+                self._stop_child()
+                continue
+            if len(hello.get("descriptors") or ()) != len(CHILD_DESCRIPTORS):  # stdin, log x2, two pipes
+                failures.append(f"{level}: the child holds descriptors {hello.get('descriptors')}, expected 5")
                 self._stop_child()
                 continue
             self.isolation = self._verified(plan, hello)

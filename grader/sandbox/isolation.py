@@ -11,6 +11,7 @@ Every libc function is resolved in the parent, so the child only calls them.
 
 import ctypes
 import ctypes.util
+import errno
 import os
 import resource
 from dataclasses import dataclass, field
@@ -152,40 +153,59 @@ class IsolationPlan:
 
     def _mounts(self) -> None:
         _mount(None, "/", None, MS_REC | MS_PRIVATE)
+        hidden = sorted(set(self.hidden) | set(top_level_to_hide()), key=len)
+        host_ids = {path: _identity(path) for path in hidden if os.path.isdir(path)}  # must not show afterwards
         keep_fds = {self.workdir: os.open(self.workdir, os.O_PATH)}
-        for path in self.keep:
-            try:  # a path we cannot reach (another user's home) is one the child cannot use either
-                keep_fds.setdefault(path, os.open(path, os.O_PATH | os.O_DIRECTORY))
-            except OSError:
-                continue
-        stats = {path: os.stat(path) for path in keep_fds}
+        try:
+            for path in self.keep:
+                try:  # a path we cannot reach (another user's home) is one the child cannot use either
+                    keep_fds.setdefault(path, os.open(path, os.O_PATH | os.O_DIRECTORY))
+                except OSError:
+                    continue
+            stats = {path: os.stat(path) for path in keep_fds}
+            self._private_tmp_and_proc()
+            masked = []
+            for path in hidden:
+                if os.path.isdir(path) and not any(path.startswith(m.rstrip("/") + "/") for m in masked):
+                    _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=65536,mode=755")
+                    masked.append(path)
+            os.makedirs(CHILD_WORKDIR, exist_ok=True)
+            self._bind(keep_fds[self.workdir], CHILD_WORKDIR, read_only=False)
+            for path, fd in sorted(keep_fds.items(), key=lambda item: len(item[0])):
+                if path != self.workdir and not (os.path.isdir(path) and os.stat(path)[1:3] == stats[path][1:3]):
+                    os.makedirs(path, exist_ok=True)
+                    self._bind(fd, path, read_only=True)
+        finally:  # an O_PATH descriptor into the host's tree, left open, walks past every mask with openat("..")
+            for fd in keep_fds.values():
+                os.close(fd)
+        for path in masked:
+            _mount(None, path, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=65536,mode=755")
+        for path, identity in host_ids.items():
+            if identity is not None and _identity(path) == identity:
+                raise OSError(errno.EACCES, f"{path} is still visible in the sandbox after masking")
+
+    def _private_tmp_and_proc(self) -> None:
         size = f"size={self.tmpfs_bytes},mode=1777"
         for tmp in (CHILD_TMP, "/dev/shm"):
             if os.path.isdir(tmp):
                 _mount("tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, size)
         if self.level == "root":  # a procfs of our own: other users' processes are invisible
             _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
-        masked = []
-        for path in sorted(set(self.hidden) | set(top_level_to_hide()), key=len):
-            if os.path.isdir(path) and not any(path.startswith(m.rstrip("/") + "/") for m in masked):
-                _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=65536,mode=755")
-                masked.append(path)
-        os.makedirs(CHILD_WORKDIR, exist_ok=True)
-        self._bind(keep_fds.pop(self.workdir), CHILD_WORKDIR, read_only=False)
-        for path, fd in sorted(keep_fds.items(), key=lambda item: len(item[0])):
-            same = os.path.isdir(path) and os.stat(path)[1:3] == stats[path][1:3]
-            if not same:
-                os.makedirs(path, exist_ok=True)
-                self._bind(fd, path, read_only=True)
-        for path in masked:
-            _mount(None, path, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=65536,mode=755")
 
     @staticmethod
     def _bind(fd: int, target: str, read_only: bool) -> None:
         _mount(f"/proc/self/fd/{fd}", target, None, MS_BIND | MS_REC)
         if read_only:
             _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
-        os.close(fd)
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    """(device, inode) of what ``path`` shows now, None when it shows nothing."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 def rlimits_for(

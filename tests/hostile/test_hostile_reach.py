@@ -1,0 +1,67 @@
+"""Hostile submissions that try to reach past their sandbox: inherited descriptors, IPC objects, sockets of
+every address family, other sandboxes' cgroups, and replies big enough to exhaust the parent.
+
+Each test names its attack file (``attack_<name>.py``, see cases.py); the reference still grades after each.
+"""
+
+import errno
+import socket
+
+import pytest
+import torch
+from test_hostile import LIMITS, hostile, reference_still_works  # noqa: F401 - the autouse fixture
+
+from grader.sandbox import Sandbox
+
+
+def test_inherited_descriptor():
+    with hostile("inherited_descriptor") as box:
+        assert box.import_error is None, box.import_error
+        table = box.request("call", {"name": "descriptors"}).tensors["output"]  # (num_fds, 2): fd, kind
+        found = int(box.request("call", {"name": "escape"}).tensors["output"])
+        log = box.log
+    assert "FOUND" not in log, log
+    assert found == 0
+    fds = dict(table.tolist())
+    assert len(fds) == 5, f"expected stdin, the log (stdout, stderr) and two protocol pipes, got {log}"
+    assert fds[0] == 1 and all(kind == 0 for fd, kind in fds.items() if fd != 0), log
+
+
+@pytest.mark.parametrize("start_method", ["zygote", "exec"])
+def test_child_holds_only_stdio_and_the_protocol_pipes(start_method):
+    probe = "import os\nimport torch\n\ndef fds():\n    return torch.tensor([len(os.listdir('/proc/self/fd'))])\n"
+    with Sandbox(probe, limits=LIMITS, start_method=start_method) as box:
+        count = int(box.request("call", {"name": "fds"}).tensors["output"])
+    assert count == 6, f"expected 5 descriptors (+1 for the listing itself), got {count - 1}"
+
+
+FAMILIES = {
+    "inet": socket.AF_INET,
+    "inet6": socket.AF_INET6,
+    "vsock": 40,
+    "netlink": 16,
+    "packet": 17,
+    "bluetooth": 31,
+    "alg": 38,
+    "can": 29,
+    "tipc": 30,
+    "rds": 21,
+    "key": 15,
+    "appletalk": 5,
+    "x25": 9,
+    "qipcrtr": 42,
+    "smc": 43,
+    "xdp": 44,
+    "mctp": 45,
+    "unspec": socket.AF_UNSPEC,
+    "out_of_range": 255,
+}
+
+
+@pytest.mark.parametrize("family", FAMILIES.values(), ids=FAMILIES.keys())
+def test_socket_families(family):
+    with hostile("socket_families") as box:
+        codes = box.request("call", {"name": "open_socket", "args": [family]}).tensors["output"].tolist()
+        log = box.log
+    assert "OPENED" not in log, log
+    assert codes == [errno.EAFNOSUPPORT, errno.EAFNOSUPPORT], f"socket(), socketpair() of family {family}: {codes}"

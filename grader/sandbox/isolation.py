@@ -23,8 +23,11 @@ else:  # loaded as a plain module by the fork server (zygote.py)
     import seccomp
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
+# Unshared at the namespaced levels, after the child joined its cgroup (its cgroup namespace is rooted there).
+NAMESPACES = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWCGROUP
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 PR_SET_NO_NEW_PRIVS = 38
@@ -37,6 +40,7 @@ VISIBLE_TOP_LEVEL = frozenset(
 )
 CHILD_TMP = "/tmp"
 CHILD_WORKDIR = "/tmp/work"
+CGROUP_FS = "/sys/fs/cgroup"  # lists every sandbox's group and pids: masked
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
@@ -117,7 +121,9 @@ class IsolationPlan:
         if self.level == "userns":
             names.append("userns")
         if self.namespaced:
-            names += ["netns", "mountns", "private_tmp", "masked_fs"] + (["hidepid"] if self.level == "root" else [])
+            names += ["netns", "mountns", "cgroupns", "private_tmp", "masked_fs"] + (
+                ["hidepid"] if self.level == "root" else []
+            )
         if self.cgroup_procs:
             names.append("cgroup")
         names += ["rlimits", "no_new_privs", "setsid"]
@@ -132,12 +138,12 @@ class IsolationPlan:
                 handle.write(str(os.getpid()))
         if self.level == "userns":
             uid, gid = os.getuid(), os.getgid()
-            _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET), "unshare(user, mount, net)")
+            _check(_libc.unshare(CLONE_NEWUSER | NAMESPACES), "unshare(user, mount, net, cgroup)")
             Path("/proc/self/setgroups").write_text("deny")
             Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
             Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
         elif self.level == "root":
-            _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET), "unshare(mount, net)")
+            _check(_libc.unshare(NAMESPACES), "unshare(mount, net, cgroup)")
         if self.namespaced:
             self._mounts()
         os.chdir(self.child_workdir)
@@ -178,6 +184,8 @@ class IsolationPlan:
         finally:  # an O_PATH descriptor into the host's tree, left open, walks past every mask with openat("..")
             for fd in keep_fds.values():
                 os.close(fd)
+        if os.path.isdir(CGROUP_FS):
+            _mount("tmpfs", CGROUP_FS, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4096,mode=555")
         for path in masked:
             _mount(None, path, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=65536,mode=755")
         for path, identity in host_ids.items():

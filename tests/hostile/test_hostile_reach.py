@@ -5,6 +5,7 @@ Each test names its attack file (``attack_<name>.py``, see cases.py); the refere
 """
 
 import errno
+import os
 import socket
 
 import pytest
@@ -12,6 +13,8 @@ import torch
 from test_hostile import LIMITS, hostile, reference_still_works  # noqa: F401 - the autouse fixture
 
 from grader.sandbox import Sandbox
+
+ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: a dedicated sandbox uid and cgroup")
 
 
 def test_inherited_descriptor():
@@ -65,3 +68,18 @@ def test_socket_families(family):
         log = box.log
     assert "OPENED" not in log, log
     assert codes == [errno.EAFNOSUPPORT, errno.EAFNOSUPPORT], f"socket(), socketpair() of family {family}: {codes}"
+
+
+@ROOT_ONLY
+def test_sibling_cgroups():
+    with Sandbox("SECRET = 1\n", limits=LIMITS) as victim, hostile("sibling_cgroups") as attacker:
+        if "cgroup" not in victim.isolation:
+            pytest.skip("no sandbox cgroups on this machine")
+        found = attacker.request("call", {"name": "sibling_pids"}).tensors["output"].tolist()
+        mentions = int(attacker.request("call", {"name": "own_cgroup_mentions_sandbox"}).tensors["output"])
+        log = attacker.log
+        assert victim.request("names").values["names"] == ["SECRET"]
+    assert found == [0, 0], f"groups seen, pids read: {found}\n{log}"
+    assert "FOUND" not in log
+    if "mountns" in attacker.isolation:
+        assert mentions == 0, f"/proc/self/cgroup names the sandbox's group: {log}"

@@ -24,10 +24,11 @@ else:  # loaded as a plain module by the fork server (zygote.py)
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
 # Unshared at the namespaced levels, after the child joined its cgroup (its cgroup namespace is rooted there).
-NAMESPACES = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWCGROUP
+NAMESPACES = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWIPC
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 PR_SET_NO_NEW_PRIVS = 38
@@ -121,7 +122,7 @@ class IsolationPlan:
         if self.level == "userns":
             names.append("userns")
         if self.namespaced:
-            names += ["netns", "mountns", "cgroupns", "private_tmp", "masked_fs"] + (
+            names += ["netns", "mountns", "cgroupns", "ipcns", "private_tmp", "masked_fs"] + (
                 ["hidepid"] if self.level == "root" else []
             )
         if self.cgroup_procs:
@@ -138,12 +139,12 @@ class IsolationPlan:
                 handle.write(str(os.getpid()))
         if self.level == "userns":
             uid, gid = os.getuid(), os.getgid()
-            _check(_libc.unshare(CLONE_NEWUSER | NAMESPACES), "unshare(user, mount, net, cgroup)")
+            _check(_libc.unshare(CLONE_NEWUSER | NAMESPACES), "unshare(user, mount, net, cgroup, ipc)")
             Path("/proc/self/setgroups").write_text("deny")
             Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
             Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
         elif self.level == "root":
-            _check(_libc.unshare(NAMESPACES), "unshare(mount, net, cgroup)")
+            _check(_libc.unshare(NAMESPACES), "unshare(mount, net, cgroup, ipc)")
         if self.namespaced:
             self._mounts()
         os.chdir(self.child_workdir)

@@ -5,12 +5,14 @@ Each test names its attack file (``attack_<name>.py``, see cases.py); the refere
 """
 
 import errno
+import importlib.util
 import os
 import socket
+import subprocess
 
 import pytest
 import torch
-from test_hostile import LIMITS, hostile, reference_still_works  # noqa: F401 - the autouse fixture
+from test_hostile import LIMITS, cases, hostile, reference_still_works  # noqa: F401 - the autouse fixture
 
 from grader.sandbox import Sandbox
 
@@ -83,3 +85,46 @@ def test_sibling_cgroups():
     assert "FOUND" not in log
     if "mountns" in attacker.isolation:
         assert mentions == 0, f"/proc/self/cgroup names the sandbox's group: {log}"
+
+
+def _ipc_attack_on_the_host():
+    """The attack module loaded in this (the host's) process: its ``harvest`` looks at the host's IPC objects."""
+    spec = importlib.util.spec_from_file_location("attack_ipc_host", cases.BY_NAME["ipc_objects"].path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _remove_from_host(attack) -> None:
+    for flag in ("-M", "-Q", "-S"):
+        subprocess.run(["ipcrm", flag, str(attack.KEY)], capture_output=True, check=False)
+    attack._rt.mq_unlink(attack.MQ_NAME)
+
+
+@pytest.mark.parametrize("level", ["root", "uid", "userns"])
+def test_ipc_objects(level):
+    if (level == "userns") == (os.geteuid() == 0):
+        pytest.skip(f"level {level} is not tried when the grader's euid is {os.geteuid()}")
+    attack = _ipc_attack_on_the_host()
+    _remove_from_host(attack)
+    try:
+        try:
+            planter = Sandbox(cases.BY_NAME["ipc_objects"].source(), limits=LIMITS, isolation_level=level)
+            planter.start()
+        except RuntimeError as error:
+            pytest.skip(f"isolation level {level} is not available here: {error}")
+        with planter:
+            made = planter.request("call", {"name": "plant", "args": ["TOKEN-OF-THE-FIRST-SUBMISSION"]})
+            assert made.tensors["output"].tolist() == [1, 1, 1, 1], planter.log
+            with hostile("ipc_objects") as neighbour:
+                during = neighbour.request("call", {"name": "harvest"}).tensors["output"].tolist()
+                neighbour_log = neighbour.log
+        with hostile("ipc_objects") as successor:
+            after = successor.request("call", {"name": "harvest"}).tensors["output"].tolist()
+            successor_log = successor.log
+        left = attack.harvest().tolist()
+    finally:
+        _remove_from_host(attack)
+    assert during == [0, 0, 0, 0], f"a sandbox running beside it found shm, msg, sem, mq: {during}\n{neighbour_log}"
+    assert after == [0, 0, 0, 0], f"the next sandbox found shm, msg, sem, mq: {after}\n{successor_log}"
+    assert left == [0, 0, 0, 0], f"left on the host after close (shm, msg, sem, mq): {left}"

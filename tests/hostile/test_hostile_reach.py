@@ -7,14 +7,16 @@ Each test names its attack file (``attack_<name>.py``, see cases.py); the refere
 import errno
 import importlib.util
 import os
+import re
 import socket
 import subprocess
+from pathlib import Path
 
 import pytest
 import torch
 from test_hostile import LIMITS, cases, hostile, reference_still_works  # noqa: F401 - the autouse fixture
 
-from grader.sandbox import Sandbox
+from grader.sandbox import Sandbox, SandboxCrashed, SandboxLimits, StudentError
 
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: a dedicated sandbox uid and cgroup")
 
@@ -128,3 +130,30 @@ def test_ipc_objects(level):
     assert during == [0, 0, 0, 0], f"a sandbox running beside it found shm, msg, sem, mq: {during}\n{neighbour_log}"
     assert after == [0, 0, 0, 0], f"the next sandbox found shm, msg, sem, mq: {after}\n{successor_log}"
     assert left == [0, 0, 0, 0], f"left on the host after close (shm, msg, sem, mq): {left}"
+
+
+def _rss() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+@pytest.mark.parametrize(("extra_mib", "return_state"), [(500, False), (32, True)], ids=["500MiB", "32MiB_named"])
+def test_oversized_reply(extra_mib, return_state):
+    """An extra tensor is refused from the announced length or the payload's header, before its data is read."""
+    source = cases.BY_NAME["oversized_reply"].source() + f"\narm({extra_mib})\n"
+    limits = LIMITS.model_copy(update={"payload_bytes": SandboxLimits().payload_bytes})  # the default cap: 512 MiB
+    x = torch.randn(2, 5, 16)
+    rss_before = _rss()
+    with Sandbox(source, limits=limits) as box:
+        assert box.import_error is None, box.import_error
+        args = {"name": "MultiHeadSelfAttention", "kwargs": {"embed_dim": 16, "num_heads": 4}, "seed": 0}
+        with pytest.raises((SandboxCrashed, StudentError)) as caught:
+            box.request("forward", args | {"return_state": return_state}, tensors={"input": x})
+        log = box.log
+        growth = _rss() - rss_before
+    sent = max(int(n) for n in re.findall(r"SENT (\d+) of", log))
+    assert "stolen" in caught.value.message or "exceeds the cap" in caught.value.message, caught.value.message
+    assert sent < 4 << 20, f"the parent read {sent} bytes of an extra {extra_mib} MiB tensor"
+    assert growth < 64 << 20, f"the parent's memory grew by {growth >> 20} MiB"

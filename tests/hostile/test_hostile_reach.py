@@ -101,6 +101,7 @@ def _remove_from_host(attack) -> None:
     for flag in ("-M", "-Q", "-S"):
         subprocess.run(["ipcrm", flag, str(attack.KEY)], capture_output=True, check=False)
     attack._rt.mq_unlink(attack.MQ_NAME)
+    Path(attack.SHM_PATH).unlink(missing_ok=True)
 
 
 @pytest.mark.parametrize("level", ["root", "uid", "userns"])
@@ -117,7 +118,7 @@ def test_ipc_objects(level):
             pytest.skip(f"isolation level {level} is not available here: {error}")
         with planter:
             made = planter.request("call", {"name": "plant", "args": ["TOKEN-OF-THE-FIRST-SUBMISSION"]})
-            assert made.tensors["output"].tolist() == [1, 1, 1, 1], planter.log
+            assert made.tensors["output"].tolist() == [1, 1, 1, 1, 1], planter.log
             with hostile("ipc_objects") as neighbour:
                 during = neighbour.request("call", {"name": "harvest"}).tensors["output"].tolist()
                 neighbour_log = neighbour.log
@@ -127,9 +128,10 @@ def test_ipc_objects(level):
         left = attack.harvest().tolist()
     finally:
         _remove_from_host(attack)
-    assert during == [0, 0, 0, 0], f"a sandbox running beside it found shm, msg, sem, mq: {during}\n{neighbour_log}"
-    assert after == [0, 0, 0, 0], f"the next sandbox found shm, msg, sem, mq: {after}\n{successor_log}"
-    assert left == [0, 0, 0, 0], f"left on the host after close (shm, msg, sem, mq): {left}"
+    kinds = "SysV shm, msg, sem, POSIX mq, POSIX shm"
+    assert during == [0] * 5, f"a sandbox running beside it found ({kinds}): {during}\n{neighbour_log}"
+    assert after == [0] * 5, f"the next sandbox found ({kinds}): {after}\n{successor_log}"
+    assert left == [0] * 5, f"left on the host after close ({kinds}): {left}"
 
 
 def _rss() -> int:

@@ -32,10 +32,18 @@ def test_sysv_objects_of_the_uid_are_removed_and_no_others():
 
 
 @ROOT_ONLY
-def test_posix_queues_of_the_uid_are_removed(tmp_path, monkeypatch):
-    monkeypatch.setattr(ipc, "MQUEUE_DIR", tmp_path)  # /dev/mqueue's listing: one file per queue
+@pytest.mark.parametrize("folder", ["MQUEUE_DIR", "SHM_DIR"])
+def test_posix_queues_and_shm_of_the_uid_are_removed(tmp_path, monkeypatch, folder):
+    monkeypatch.setattr(ipc, "MQUEUE_DIR", tmp_path / "none")
+    monkeypatch.setattr(ipc, "SHM_DIR", tmp_path / "none")
+    monkeypatch.setattr(ipc, folder, tmp_path)  # /dev/mqueue and /dev/shm: one file per object
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
     for name, owner in (("leak", UID), ("other", 0)):
         (tmp_path / name).write_text("QSIZE:0")
         os.chown(tmp_path / name, owner, owner)
-    assert ipc.remove_ipc_objects(UID, UID) == 1
+    (tmp_path / "link").symlink_to(outside)
+    os.chown(tmp_path / "link", UID, UID, follow_symlinks=False)
+    assert ipc.remove_ipc_objects(UID, UID) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other"]
+    assert outside.is_dir(), "a link of the uid's was followed"

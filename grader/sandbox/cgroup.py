@@ -71,6 +71,7 @@ class SandboxCgroup:
                 made._write(group / "memory.max", memory_bytes)
                 made._write(group / "memory.swap.max", 0, required=False)
                 made._write(group / "pids.max", pids)
+                made._private()
                 return made
             memory_root, pids_root = ROOT / "memory", ROOT / "pids"
             if not (memory_root / "cgroup.procs").is_file() or not (pids_root / "cgroup.procs").is_file():
@@ -85,12 +86,18 @@ class SandboxCgroup:
             made._write(memory / "memory.memsw.limit_in_bytes", memory_bytes, required=False)
             made._write(memory / "memory.swappiness", 0, required=False)
             made._write(pid_group / "pids.max", pids)
+            made._private()
             return made
         except OSError as error:
             log.info("no sandbox cgroup (%s); relying on rlimits", error)
             if "made" in locals():
                 made.remove()
             return None
+
+    def _private(self) -> None:
+        """Only root may enter the group's directories: no sandbox uid reads another one's members."""
+        for group in self.dirs:
+            group.chmod(0o700)
 
     @staticmethod
     def _write(path: Path, value: int, required: bool = True) -> None:

@@ -36,13 +36,14 @@ from grader.sandbox.process import (
     plan_for,
     write_child_files,
 )
-from grader.sandbox.replies import check_reply
+from grader.sandbox.replies import check_reply, payload_cap, tensor_allowed
 
 log = logging.getLogger(__name__)
 
 LEVELS = ("root", "uid", "userns", "none")
 ROOT_LEVELS = LEVELS  # tried in this order when the grader is root
 USER_LEVELS = ("userns", "none")  # and when it is not
+CHILD_DESCRIPTORS = ("stdin", "stdout", "stderr", "requests", "replies")  # all a child may hold
 _warned_levels: set[str] = set()
 _open_sandboxes: "weakref.WeakSet[Sandbox]" = weakref.WeakSet()
 
@@ -217,9 +218,9 @@ class Sandbox:
         try:
             request = {"id": nonce, "op": op, "args": args}
             protocol.write_frame(child.request_w, request, protocol.pack_tensors(tensors), deadline)
-            header, payload = protocol.read_frame(
-                child.reply_r, deadline, self.limits.header_bytes, self.limits.payload_bytes
-            )
+            cap = payload_cap(op, args, tensors, self.limits.payload_bytes)
+            allowed = tensor_allowed(op, args, tensors)
+            header, payload = protocol.read_frame(child.reply_r, deadline, self.limits.header_bytes, cap, allowed)
         except protocol.ChannelTimeout:
             self._spent += time.monotonic() - began
             self._stop_child()
@@ -227,6 +228,10 @@ class Sandbox:
         except protocol.ChannelClosed:
             self._spent += time.monotonic() - began
             raise self._crash(f"the process ended during {op}") from None
+        except protocol.BadTensors as error:  # the rest of the payload is unread: the child cannot go on
+            self._spent += time.monotonic() - began
+            self._stop_child()
+            raise StudentError("bad_output", f"the reply to {op} was refused: {error}") from None
         except protocol.ProtocolError as error:
             self._spent += time.monotonic() - began
             raise self._crash(f"the process broke the protocol during {op}: {error}") from None
@@ -282,6 +287,10 @@ class Sandbox:
                 continue
             if hello.get("python_readable") is False:
                 failures.append(f"{level}: the sandbox uid cannot read the Python installation")
+                self._stop_child()
+                continue
+            if len(hello.get("descriptors") or ()) != len(CHILD_DESCRIPTORS):  # stdin, log x2, two pipes
+                failures.append(f"{level}: the child holds descriptors {hello.get('descriptors')}, expected 5")
                 self._stop_child()
                 continue
             self.isolation = self._verified(plan, hello)

@@ -315,11 +315,11 @@ def lr_factor(step: int, warmup: int, total: int) -> float:
 
 
 def install_audit_hook() -> None:
-    """Last, weak layer when the OS gives no isolation: refuse inet sockets and new programs."""
+    """Last, weak layer when the OS gives no isolation: refuse sockets other than AF_UNIX, and new programs."""
     import socket
 
     def hook(event: str, args: tuple) -> None:
-        if event == "socket.__new__" and args[1] in (socket.AF_INET, socket.AF_INET6):
+        if event == "socket.__new__" and args[1] != socket.AF_UNIX:
             raise PermissionError("network access is disabled in the grader")
         if event in ("subprocess.Popen", "os.exec", "os.posix_spawn", "os.spawn", "os.system", "pty.spawn"):
             raise PermissionError("starting programs is disabled in the grader")
@@ -343,6 +343,31 @@ def self_report() -> dict:
     return report
 
 
+def close_other_descriptors(keep: set[int]) -> list[int]:
+    """Close every descriptor but ``keep`` before student code runs; the open ones, read back from /proc.
+
+    Fails closed (the child exits before its hello, so no student code runs) when another stays open.
+    """
+    previous = -1
+    for fd in sorted(keep) + [1 << 20]:
+        if fd > previous + 1:  # never an empty range: closerange(n, n) closes everything from n on
+            os.closerange(previous + 1, fd)
+        previous = fd
+    remaining = sorted(int(name) for name in os.listdir("/proc/self/fd") if _is_open(int(name)))
+    if set(remaining) - keep:
+        raise SystemExit(f"descriptors {sorted(set(remaining) - keep)} are still open in the sandbox")
+    return remaining
+
+
+def _is_open(fd: int) -> bool:
+    """False for the descriptor ``os.listdir`` used (closed once the listing is read)."""
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
 def interfaces_up() -> list[str]:
     """Network interfaces other than loopback in this process's network namespace (none in the sandbox)."""
     try:
@@ -359,7 +384,8 @@ def serve(
     """Say hello, import the student's module, then answer requests until the parent closes the pipe."""
     channel = Channel(request_fd, reply_fd)
     harness = Harness(os.path.abspath(module), device, threads)
-    channel.write(self_report())
+    descriptors = close_other_descriptors({0, 1, 2, request_fd, reply_fd})
+    channel.write(self_report() | {"descriptors": descriptors})
     if audit:
         install_audit_hook()
     for stream in (sys.stdout, sys.stderr):

@@ -1,16 +1,18 @@
-"""OS isolation of the child, applied between fork and exec (issue 3 item 2, shared/security.md).
+"""OS isolation of the child, applied between fork and exec (docs/security.md, docs/architecture.md).
 
 ``IsolationPlan`` is computed in the parent; ``IsolationPlan.apply`` runs in the forked child as
-``preexec_fn`` and, in this order: joins the sandbox cgroup, unshares the network and mount
-namespaces (a user namespace too when not root), makes mounts private, puts a fresh tmpfs on
+``preexec_fn`` and, in this order: joins the sandbox cgroup, unshares the mount, network, cgroup and
+IPC namespaces (a user namespace too when not root), makes mounts private, puts a fresh tmpfs on
 /tmp and /dev/shm, masks the hidden directories (the repository, the data and cache dirs, the
-grader's home) with empty read-only tmpfs, binds back the Python installation and the child's
-work dir, sets rlimits, drops to the sandbox uid/gid, sets no_new_privs and installs seccomp.
-Every libc function is resolved in the parent, so the child only calls them.
+grader's home) and /sys/fs/cgroup with empty read-only tmpfs, binds back the Python installation
+and the child's work dir, closes every descriptor it opened on the way, checks that no hidden
+directory still shows the host's, sets rlimits, drops to the sandbox uid/gid, sets no_new_privs and
+installs seccomp. Every libc function is resolved in the parent, so the child only calls them.
 """
 
 import ctypes
 import ctypes.util
+import errno
 import os
 import resource
 from dataclasses import dataclass, field
@@ -22,8 +24,12 @@ else:  # loaded as a plain module by the fork server (zygote.py)
     import seccomp
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
+# Unshared at the namespaced levels, after the child joined its cgroup (its cgroup namespace is rooted there).
+NAMESPACES = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWCGROUP | CLONE_NEWIPC
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 PR_SET_NO_NEW_PRIVS = 38
@@ -36,6 +42,7 @@ VISIBLE_TOP_LEVEL = frozenset(
 )
 CHILD_TMP = "/tmp"
 CHILD_WORKDIR = "/tmp/work"
+CGROUP_FS = "/sys/fs/cgroup"  # lists every sandbox's group and pids: masked
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
@@ -116,7 +123,9 @@ class IsolationPlan:
         if self.level == "userns":
             names.append("userns")
         if self.namespaced:
-            names += ["netns", "mountns", "private_tmp", "masked_fs"] + (["hidepid"] if self.level == "root" else [])
+            names += ["netns", "mountns", "cgroupns", "ipcns", "private_tmp", "masked_fs"] + (
+                ["hidepid"] if self.level == "root" else []
+            )
         if self.cgroup_procs:
             names.append("cgroup")
         names += ["rlimits", "no_new_privs", "setsid"]
@@ -131,12 +140,12 @@ class IsolationPlan:
                 handle.write(str(os.getpid()))
         if self.level == "userns":
             uid, gid = os.getuid(), os.getgid()
-            _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET), "unshare(user, mount, net)")
+            _check(_libc.unshare(CLONE_NEWUSER | NAMESPACES), "unshare(user, mount, net, cgroup, ipc)")
             Path("/proc/self/setgroups").write_text("deny")
             Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
             Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
         elif self.level == "root":
-            _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET), "unshare(mount, net)")
+            _check(_libc.unshare(NAMESPACES), "unshare(mount, net, cgroup, ipc)")
         if self.namespaced:
             self._mounts()
         os.chdir(self.child_workdir)
@@ -152,40 +161,61 @@ class IsolationPlan:
 
     def _mounts(self) -> None:
         _mount(None, "/", None, MS_REC | MS_PRIVATE)
+        hidden = sorted(set(self.hidden) | set(top_level_to_hide()), key=len)
+        host_ids = {path: _identity(path) for path in hidden if os.path.isdir(path)}  # must not show afterwards
         keep_fds = {self.workdir: os.open(self.workdir, os.O_PATH)}
-        for path in self.keep:
-            try:  # a path we cannot reach (another user's home) is one the child cannot use either
-                keep_fds.setdefault(path, os.open(path, os.O_PATH | os.O_DIRECTORY))
-            except OSError:
-                continue
-        stats = {path: os.stat(path) for path in keep_fds}
+        try:
+            for path in self.keep:
+                try:  # a path we cannot reach (another user's home) is one the child cannot use either
+                    keep_fds.setdefault(path, os.open(path, os.O_PATH | os.O_DIRECTORY))
+                except OSError:
+                    continue
+            stats = {path: os.stat(path) for path in keep_fds}
+            self._private_tmp_and_proc()
+            masked = []
+            for path in hidden:
+                if os.path.isdir(path) and not any(path.startswith(m.rstrip("/") + "/") for m in masked):
+                    _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=65536,mode=755")
+                    masked.append(path)
+            os.makedirs(CHILD_WORKDIR, exist_ok=True)
+            self._bind(keep_fds[self.workdir], CHILD_WORKDIR, read_only=False)
+            for path, fd in sorted(keep_fds.items(), key=lambda item: len(item[0])):
+                if path != self.workdir and not (os.path.isdir(path) and os.stat(path)[1:3] == stats[path][1:3]):
+                    os.makedirs(path, exist_ok=True)
+                    self._bind(fd, path, read_only=True)
+        finally:  # an O_PATH descriptor into the host's tree, left open, walks past every mask with openat("..")
+            for fd in keep_fds.values():
+                os.close(fd)
+        if os.path.isdir(CGROUP_FS):
+            _mount("tmpfs", CGROUP_FS, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4096,mode=555")
+        for path in masked:
+            _mount(None, path, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=65536,mode=755")
+        for path, identity in host_ids.items():
+            if identity is not None and _identity(path) == identity:
+                raise OSError(errno.EACCES, f"{path} is still visible in the sandbox after masking")
+
+    def _private_tmp_and_proc(self) -> None:
         size = f"size={self.tmpfs_bytes},mode=1777"
         for tmp in (CHILD_TMP, "/dev/shm"):
             if os.path.isdir(tmp):
                 _mount("tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, size)
         if self.level == "root":  # a procfs of our own: other users' processes are invisible
             _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
-        masked = []
-        for path in sorted(set(self.hidden) | set(top_level_to_hide()), key=len):
-            if os.path.isdir(path) and not any(path.startswith(m.rstrip("/") + "/") for m in masked):
-                _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=65536,mode=755")
-                masked.append(path)
-        os.makedirs(CHILD_WORKDIR, exist_ok=True)
-        self._bind(keep_fds.pop(self.workdir), CHILD_WORKDIR, read_only=False)
-        for path, fd in sorted(keep_fds.items(), key=lambda item: len(item[0])):
-            same = os.path.isdir(path) and os.stat(path)[1:3] == stats[path][1:3]
-            if not same:
-                os.makedirs(path, exist_ok=True)
-                self._bind(fd, path, read_only=True)
-        for path in masked:
-            _mount(None, path, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=65536,mode=755")
 
     @staticmethod
     def _bind(fd: int, target: str, read_only: bool) -> None:
         _mount(f"/proc/self/fd/{fd}", target, None, MS_BIND | MS_REC)
         if read_only:
             _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
-        os.close(fd)
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    """(device, inode) of what ``path`` shows now, None when it shows nothing."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 def rlimits_for(

@@ -1,4 +1,4 @@
-"""Resource limits of one sandboxed child (issue 3 item 2)."""
+"""Resource limits of one sandboxed child (docs/security.md lists them with the defenses)."""
 
 from pydantic import BaseModel, Field
 

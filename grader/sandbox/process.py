@@ -25,6 +25,7 @@ from pathlib import Path
 from grader.sandbox.cgroup import SandboxCgroup
 from grader.sandbox.cgroup import remove_stale as remove_stale_cgroups
 from grader.sandbox.forkserver import fork_server
+from grader.sandbox.ipc import remove_ipc_objects
 from grader.sandbox.isolation import IsolationPlan, mount_tmpfs, rlimits_for, set_child_subreaper, unmount
 from grader.sandbox.limits import SandboxLimits
 
@@ -87,13 +88,16 @@ class SandboxSlot:
         raise RuntimeError(f"all {SLOTS} sandbox slots are in use")
 
     def sweep(self) -> None:
-        """Clear what a grader that died holding this slot left: processes, cgroups, work dirs."""
+        """Clear what a grader that died holding this slot left: processes, IPC objects, cgroups, work dirs."""
         kill_uid(self.uid)
+        remove_ipc_objects(self.uid, self.gid)
         remove_stale_cgroups(str(self.number))
         for stale in Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}{self.number}-*"):
             remove_workdir(str(stale))
 
     def release(self) -> None:
+        """Remove the IPC objects the uid holds (its processes are gone by now), then unlock the slot."""
+        remove_ipc_objects(self.uid, self.gid)
         self._handle.close()
 
 

@@ -10,6 +10,14 @@ import torch
 
 from grader.sandbox.errors import StudentError
 
+MIB = 1 << 20
+# Names a reply may hold beyond expected_tensors: a prefix per op (state dicts).
+OPTIONAL_PREFIXES: dict[str, tuple[str, ...]] = {
+    "forward": ("state.",),
+    "train_predict": ("state.",),
+    "timm": ("state.",),
+}
+
 
 def _is_int(value: Any) -> bool:
     return type(value) is int
@@ -88,3 +96,39 @@ def check_reply(
     if op == "train_predict" and tensors["predictions"].dtype != torch.int64:
         raise StudentError("bad_output", f"predictions have dtype {tensors['predictions'].dtype}, expected torch.int64")
     return values, {k: v for k, v in tensors.items() if k in keep}
+
+
+def tensor_allowed(op: str, args: dict[str, Any], sent: dict[str, torch.Tensor] | None):
+    """Whether a tensor name may appear in the reply to ``op`` (checked before its data is read).
+
+    None for an op without rules here: its names are then not restricted before reading, only its size.
+    """
+    if op not in VALUE_RULES:
+        return None
+    names, prefixes = expected_tensors(op, args, sent), OPTIONAL_PREFIXES.get(op, ())
+    return lambda name: name in names or name.startswith(prefixes)
+
+
+def payload_cap(op: str, args: dict[str, Any], sent: dict[str, torch.Tensor] | None, ceiling: int) -> int:
+    """The most bytes the reply to ``op`` may carry, at most ``ceiling``: a function of what was sent.
+
+    forward: 16 x the bytes sent + 1 MiB (+ 64 MiB for a state dict); call: 16 x sent + 16 MiB;
+    train_predict: 8 bytes per test image (int64 predictions; + 64 MiB for trained weights); timm: 16 x
+    the bytes sent + 128 MiB (a ViT-S state dict is 88 MB in float32); names: no tensors (table room only).
+    """
+    sent = sent or {}
+    sent_bytes = sum(t.numel() * t.element_size() for t in sent.values())
+    if op == "names":
+        cap = 64 * 1024
+    elif op == "forward":
+        cap = 16 * sent_bytes + MIB + (64 * MIB if args.get("return_state") else 0)
+    elif op == "call":
+        cap = 16 * sent_bytes + 16 * MIB
+    elif op == "train_predict":
+        images = sent.get("test_images")
+        cap = 8 * (images.shape[0] if images is not None and images.dim() else 0) + 64 * MIB
+    elif op == "timm":
+        cap = 16 * sent_bytes + 128 * MIB
+    else:
+        cap = ceiling
+    return min(cap, ceiling)

@@ -1,6 +1,7 @@
 """A small seccomp-BPF filter, built with ctypes (no libseccomp binding needed): defense in depth.
 
-Denied (EPERM unless noted): inet sockets (``socket(AF_INET|AF_INET6, ...)`` -> EAFNOSUPPORT),
+Denied (EPERM unless noted): sockets of every family but AF_UNIX (``socket`` and ``socketpair`` of
+AF_INET, AF_INET6, AF_VSOCK, AF_NETLINK, AF_PACKET, ... -> EAFNOSUPPORT),
 namespace creation (``unshare``, ``setns``, ``clone`` with CLONE_NEW* flags; ``clone3`` -> ENOSYS so
 libc falls back to ``clone``), ``ptrace``, ``process_vm_readv/writev``, ``mount``/``umount2``/``pivot_root``,
 kernel keyring, ``bpf``, ``perf_event_open``, ``io_uring_*``, ``userfaultfd``, module loading, ``kexec``,
@@ -26,6 +27,7 @@ def _errno(code: int) -> int:
 # name -> (x86_64, aarch64) syscall numbers
 SYSCALLS = {
     "socket": (41, 198),
+    "socketpair": (53, 199),
     "clone": (56, 220),
     "clone3": (435, 435),
     "ptrace": (101, 117),
@@ -73,13 +75,13 @@ def build_program(machine: str) -> list[tuple[int, int, int, int]]:
         program += [(JGE_K, 0, 1, 0x40000000), (RET_K, 0, 0, _errno(errno.ENOSYS))]  # x32 ABI
     program += [(JEQ_K, 0, 1, nr["clone3"]), (RET_K, 0, 0, _errno(errno.ENOSYS))]
     for name in SYSCALLS:
-        if name not in ("socket", "clone", "clone3"):
+        if name not in ("socket", "socketpair", "clone", "clone3"):
             program += [(JEQ_K, 0, 1, nr[name]), (RET_K, 0, 0, _errno(errno.EPERM))]
     program += [
-        (JEQ_K, 0, 5, nr["socket"]),
-        (LD_W_ABS, 0, 0, 16),  # args[0], low 32 bits: the address family
-        (JEQ_K, 1, 0, socket.AF_INET),
-        (JEQ_K, 0, 1, socket.AF_INET6),
+        (JEQ_K, 1, 0, nr["socket"]),
+        (JEQ_K, 0, 4, nr["socketpair"]),
+        (LD_W_ABS, 0, 0, 16),  # args[0], low 32 bits: the address family (an int for the kernel)
+        (JEQ_K, 1, 0, socket.AF_UNIX),
         (RET_K, 0, 0, _errno(errno.EAFNOSUPPORT)),
         (RET_K, 0, 0, RET_ALLOW),
         (JEQ_K, 0, 3, nr["clone"]),

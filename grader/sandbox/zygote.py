@@ -40,7 +40,8 @@ def child_main(message: dict, request_fd: int, reply_fd: int, log_fd: int) -> No
         keep = sorted({0, 1, 2, request_fd, reply_fd})
         previous = 2
         for fd in keep[3:] + [65536]:
-            os.closerange(previous + 1, fd)
+            if fd > previous + 1:  # never an empty range: closerange(n, n) closes everything from n on
+                os.closerange(previous + 1, fd)
             previous = fd
         import isolation
 

@@ -48,7 +48,7 @@ ACTIVATE = {
 # Attacks that break the graded answers: they must cost points. The others leave the reference's answers
 # intact (patch_torch patches the child's torch and harness class, but the parent compares), so full marks
 # there are earned, not forged.
-MUST_LOSE = {*ACTIVATE, "sys_exit_import", "import_loop"}
+MUST_LOSE = {*ACTIVATE, "sys_exit_import", "import_loop", "oversized_reply"}
 SLOW = {"sleep_forward", "import_loop"}
 
 

@@ -1,4 +1,4 @@
-"""The hostile submissions, one file per attack (shared/security.md, issue 3 item 7).
+"""The hostile submissions, one file per attack (docs/security.md numbers the attacks).
 
 Each ``attack_*.py`` is a self-contained module source whose docstring names the attack and the
 defense. ``HostileCase.source()`` appends it to the reference bundle, so the submission also

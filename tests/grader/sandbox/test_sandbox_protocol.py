@@ -120,3 +120,91 @@ def test_reply_values_and_tensors_are_checked_per_op():
     with pytest.raises(StudentError, match="lacks the tensors"):
         forward_values = {"num_params": 1, "state_shapes": {}, "attributes": {}, "attribute_errors": {}}
         check_reply("forward", {"backward": True}, {"input": torch.ones(1)}, forward_values, {"output": torch.ones(1)})
+
+
+def _frame_with_table(entries: dict, data: bytes) -> tuple[bytes, int]:
+    """A frame whose payload is a safetensors table followed by ``data``; and the offset where the data starts."""
+    table = json.dumps(entries).encode()
+    payload = struct.pack("<Q", len(table)) + table + data
+    frame = protocol.encode_frame({"id": "x", "ok": True}, payload)
+    return frame, len(frame) - len(data)
+
+
+def test_an_unexpected_tensor_is_refused_before_its_data_is_read():
+    extra = 1 << 16  # fills the pipe's buffer: what the reader took is what is gone from the pipe
+    entries = {"stolen": {"dtype": "U8", "shape": [extra], "data_offsets": [0, extra]}}
+    frame, data_start = _frame_with_table(entries, bytes(extra))
+    read, write = os.pipe()
+    os.set_blocking(write, False)
+    written = os.write(write, frame)
+    os.set_blocking(read, False)
+    try:
+        with pytest.raises(protocol.ProtocolError, match="'stolen' that this op does not return"):
+            protocol.read_frame(read, time.monotonic() + 2, 1 << 20, 1 << 20, allowed={"output"}.__contains__)
+        left = len(os.read(read, written))
+    finally:
+        os.close(read)
+        os.close(write)
+    assert left == written - data_start, "the reader went past the tensor table"
+
+
+def test_allowed_tensors_are_read_whole():
+    tensors = {"output": torch.ones(3), "state.w": torch.zeros(2, 2)}
+    frame = protocol.encode_frame({"id": "x"}, protocol.pack_tensors(tensors))
+    fd = _pipe_with(frame)
+    try:
+        allowed = lambda name: name == "output" or name.startswith("state.")  # noqa: E731
+        _, payload = protocol.read_frame(fd, time.monotonic() + 2, 1 << 20, 1 << 20, allowed)
+    finally:
+        os.close(fd)
+    assert sorted(protocol.unpack_tensors(payload)[0]) == ["output", "state.w"]
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"dtype": "F32", "shape": [4], "data_offsets": [0, 8]},  # 4 floats are 16 bytes
+        {"dtype": "F32", "shape": [2], "data_offsets": [0, 1 << 40]},  # beyond the payload
+        {"dtype": "C64", "shape": [1], "data_offsets": [0, 8]},  # dtype not allowed
+        {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]},
+        {"dtype": "F32", "shape": "many", "data_offsets": [0, 8]},
+        "not an entry",
+    ],
+)
+def test_malformed_tensor_tables_are_refused(entry):
+    frame, _ = _frame_with_table({"output": entry}, bytes(8))
+    with pytest.raises(protocol.ProtocolError, match="tensor 'output'"):
+        fd = _pipe_with(frame)
+        try:
+            protocol.read_frame(fd, time.monotonic() + 2, 1 << 20, 1 << 20, allowed=lambda name: True)
+        finally:
+            os.close(fd)
+
+
+def test_a_table_longer_than_its_payload_is_refused():
+    payload = struct.pack("<Q", 1 << 30) + b"{}"
+    with pytest.raises(protocol.ProtocolError, match="tensor table of"):
+        fd = _pipe_with(protocol.encode_frame({}, payload))
+        try:
+            protocol.read_frame(fd, time.monotonic() + 2, 1 << 20, 1 << 20, allowed=lambda name: True)
+        finally:
+            os.close(fd)
+
+
+def test_reply_caps_follow_the_request():
+    from grader.sandbox.replies import payload_cap, tensor_allowed
+
+    x = torch.zeros(2, 5, 16)  # 640 bytes
+    ceiling = 512 << 20
+    small = payload_cap("forward", {}, {"input": x}, ceiling)
+    assert 16 * x.nbytes < small < 2 << 20
+    assert payload_cap("forward", {"return_state": True}, {"input": x}, ceiling) > 64 << 20
+    test_images = torch.zeros(1000, 28, 28, dtype=torch.uint8)
+    assert payload_cap("train_predict", {}, {"test_images": test_images}, ceiling) < 65 << 20
+    assert payload_cap("names", {}, None, ceiling) <= 64 * 1024
+    assert payload_cap("some_new_op", {}, None, ceiling) == ceiling
+    assert payload_cap("forward", {}, {"input": torch.zeros(2**26)}, ceiling) == ceiling
+    allowed = tensor_allowed("forward", {"backward": True}, {"input": x})
+    assert allowed("output") and allowed("input_grad") and allowed("state.q.weight")
+    assert not allowed("stolen") and not tensor_allowed("call", {}, None)("stolen")
+    assert tensor_allowed("some_new_op", {}, None) is None

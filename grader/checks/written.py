@@ -114,7 +114,7 @@ def same_text_as(question: str, answers: dict[str, str]) -> list[str]:
         return []
     same = []
     for other, text in answers.items():
-        theirs = shingles(normalise(text)) if other != question else set()
+        theirs = shingles(normalise(text)) if other != question else frozenset()
         if (
             theirs
             and len(own & theirs) >= SAME_TEXT * min(len(own), len(theirs))

@@ -6,6 +6,7 @@ sentences (or equations) or is a bag of keywords, how much of it copies the ques
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import re2
 
@@ -60,11 +61,14 @@ _LATEX_RULES = (  # (RE2 pattern, replacement), applied in order
 )
 _LATEX = tuple((compile_linear(pattern, ignore_case=False), replacement) for pattern, replacement in _LATEX_RULES)
 _WORD = compile_linear(r"[a-z][a-z0-9_']*|->|[~=<>]")
+MAX_SENTENCES = 400
+"""Sentences of one answer that are read; an answer within the size cap rarely has more than a hundred."""
 _SHORT_WORDS = ("a", "i", "~", "=", "<", ">")
 _SENTENCE_END = compile_linear(r"[.!?](?:\s|$)")
 _BLOCK_START = ("- ", "* ", "+ ", "|", "#")
 
 
+@lru_cache(maxsize=64)
 def normalise(text: str) -> str:
     """``text`` capped, with Unicode maths spelled in ASCII, LaTeX macros unwrapped and runs of spaces collapsed."""
     text = text[:MAX_ANSWER_CHARS]
@@ -95,7 +99,7 @@ def sentences(text: str) -> list[str]:
             found.append(joined[start : end.end()].strip())
             start = end.end()
         found.append(joined[start:].strip())
-    return [sentence for sentence in found if sentence]
+    return [sentence for sentence in found if sentence][:MAX_SENTENCES]
 
 
 def words(text: str) -> list[str]:
@@ -196,7 +200,8 @@ def describe(text: str, question: str = "") -> TextProfile:
     return TextProfile(tuple(kept), total, prose, verbless, copied)
 
 
-def shingles(text: str, size: int = 3) -> set[tuple[str, ...]]:
+@lru_cache(maxsize=64)
+def shingles(text: str, size: int = 3) -> frozenset[tuple[str, ...]]:
     """Word ``size``-grams of ``text``: two answers that share most of them are the same text."""
     tokens = words(text)
-    return {tuple(tokens[i : i + size]) for i in range(max(0, len(tokens) - size + 1))}
+    return frozenset(tuple(tokens[i : i + size]) for i in range(max(0, len(tokens) - size + 1)))

@@ -1,5 +1,7 @@
 """The written-answer scorer: ideas over words (contradictions, paraphrases), keyword caps, confidence, limits."""
 
+import time
+
 import pytest
 
 from grader.checks.written import WrittenTimeout, load_rubric, same_text_as, score_answer
@@ -140,3 +142,13 @@ def test_intake_caps_each_answer_and_grades_the_rest():
     assert len(answers["Q3"]) <= MAX_ANSWER_CHARS and answers["Q4"].startswith("The embedding")
     (warning,) = warnings
     assert "Q3" in warning and f"{len(long.strip()):,}" in warning and f"{MAX_ANSWER_CHARS:,}" in warning
+
+
+@pytest.mark.parametrize("unit", ["a. ", "- x\n", "softmax. ", "embed_dim ", "\\frac{", "N^ "])
+def test_worst_case_answers_of_the_size_cap_score_in_bounded_time(unit):
+    text = (unit * (MAX_ANSWER_CHARS // len(unit) + 1))[:MAX_ANSWER_CHARS]
+    answers = dict.fromkeys(load_rubric(), text)
+    start = time.perf_counter()
+    for question, rubric in load_rubric().items():
+        score_answer(rubric, text, duplicated=same_text_as(question, answers))
+    assert time.perf_counter() - start < 5.0

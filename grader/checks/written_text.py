@@ -57,6 +57,7 @@ _LATEX_RULES = (  # (RE2 pattern, replacement), applied in order
     (r"\\(?:left|right|big|Big|bigg|Bigg|quad|qquad|displaystyle)\b|\\[!,;: ]", " "),
     (r"\\([A-Za-z]+)", r"\1"),
     (r"[{}$`]|\*\*|__", ""),
+    (r"\bself\.", ""),  # code answers: self.attn(self.norm1(x)) reads as attn(norm1(x))
     (r"[ \t\r\f\v]+", " "),
 )
 _LATEX = tuple((compile_linear(pattern, ignore_case=False), replacement) for pattern, replacement in _LATEX_RULES)

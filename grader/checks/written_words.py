@@ -11,7 +11,10 @@ def _vocabulary(text: str) -> frozenset[str]:
 FUNCTION_WORDS = _vocabulary(
     "a an the of to from with by for in on into onto at as than that which who whose because so since and or but "
     "its their his her this these those it they we our you your i my there then thus hence while when where if "
-    "whereas not no only also too very how what why up down vs ~ -> < >"
+    "whereas not no only also too very how what why up down vs ~ -> < > "
+    # French ones too: an answer in French is still sentences (its concepts are matched only by shared stems)
+    "le la les un une des de du et ou mais donc car est sont pour par avec dans sur qui que ce cette il elle on "
+    "nous ne pas plus"
 )
 AUXILIARIES = _vocabulary(
     "is are was were be been being am isn't aren't wasn't weren't has have had hasn't haven't do does did don't "

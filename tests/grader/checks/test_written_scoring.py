@@ -152,3 +152,10 @@ def test_worst_case_answers_of_the_size_cap_score_in_bounded_time(unit):
     for question, rubric in load_rubric().items():
         score_answer(rubric, text, duplicated=same_text_as(question, answers))
     assert time.perf_counter() - start < 5.0
+
+
+def test_an_answer_in_french_is_sentences_not_keywords():
+    text = "Chaque patch regarde tous les autres patchs: le champ est global, mais le coût est quadratique en N."
+    outcome = score("Q3", text)
+    assert not outcome.details["keyword_soup"]
+    assert any("global" in name for name in outcome.details["found"]), outcome.message

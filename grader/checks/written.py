@@ -1,79 +1,133 @@
-"""Written answers (Q3-Q8): each answer is scored by the rubric's concepts that it mentions.
+"""Written answers (Q3-Q8): each answer is scored by the rubric's concepts that it states, not its keywords.
 
-``reference/rubric.toml`` lists, per question, concepts with points and case-insensitive regex
-patterns (any pattern matching is enough). The score is the share of the rubric's points whose
-concepts were found, times the check's points in ``grader/questions.py`` (the rubric's own
-``points`` per question are only that share's denominator, the sum of its concepts' weights). The result is marked
-``auto_checked`` so that a TA can read the answer and override it.
+``reference/rubric.toml`` lists, per question, concepts with points (see ``written_rubric``). The score
+is the share of the rubric's points whose concepts are stated and not contradicted, times the check's
+points in ``grader/questions.py``. Two caps, each flagged for review: an answer of keywords without sentences, and
+the same text under several headings, earn at most a third of the question. Every result carries a
+``confidence`` (high, medium, low) and its reasons, so that an instructor's review queue can sort by it,
+and is marked ``auto_checked`` so that a TA can override it. Matching is RE2 (linear time) on a capped
+answer, and a check stops at the same time limit as any other check.
 """
 
-import re
-import tomllib
-from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
+import time
+from typing import Any
 
 from grader.checks.context import CheckContext
 from grader.checks.registry import CheckFailed, Outcome, check
+from grader.checks.written_rubric import RUBRIC_PATH, Rubric, load_rubric
+from grader.checks.written_text import TextProfile, describe, normalise, shingles
 from grader.questions import BY_ID
 
-RUBRIC_PATH = Path(__file__).resolve().parents[2] / "reference" / "rubric.toml"
+__all__ = ["RUBRIC_PATH", "load_rubric", "score_answer", "WrittenTimeout"]
+
+CAP = 1 / 3
+"""The share of a question that keywords without sentences (or a text pasted under several headings) can earn."""
+SHORT_WORDS = 12
+SAME_TEXT = 0.8  # share of shared word 3-grams above which two answers are the same text
+SAME_TEXT_MIN_WORDS = 20
+DEFAULT_LIMIT_S = 120.0
 
 
-@dataclass(frozen=True)
-class Concept:
-    """One idea an answer should contain, and the phrasings that count as mentioning it."""
-
-    name: str
-    points: float
-    patterns: tuple[re.Pattern[str], ...]
-
-    def found_in(self, text: str) -> bool:
-        return any(pattern.search(text) for pattern in self.patterns)
+class WrittenTimeout(TimeoutError):
+    """Scoring an answer ran past the check's time limit: the grader's fault, never the student's."""
 
 
-@dataclass(frozen=True)
-class Rubric:
-    """The concepts of one written question; ``points`` is the rubric's own total (the denominator)."""
-
-    question: str
-    points: float
-    concepts: tuple[Concept, ...]
-
-
-@lru_cache(maxsize=4)
-def load_rubric(path: Path = RUBRIC_PATH) -> dict[str, Rubric]:
-    """Parse the rubric file: ``[questions.Q3] points = ...`` with ``[[questions.Q3.concepts]]`` entries."""
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    rubrics = {}
-    for question, entry in data.get("questions", {}).items():
-        concepts = tuple(
-            Concept(
-                name=str(item["name"]),
-                points=float(item.get("points", 1.0)),
-                patterns=tuple(re.compile(p, re.IGNORECASE) for p in item.get("patterns", [])),
-            )
-            for item in entry.get("concepts", [])
-        )
-        total = float(entry.get("points", sum(c.points for c in concepts)))
-        rubrics[question] = Rubric(question=question, points=total, concepts=concepts)
-    return rubrics
+def _confidence(profile: TextProfile, denied: list[str], duplicated: list[str]) -> tuple[str, list[str]]:
+    """(high|medium|low, reasons): low for keywords, copies and very short answers; medium for contradictions."""
+    low = []
+    if profile.keyword_soup:
+        low.append("keywords without sentences")
+    if duplicated:
+        low.append(f"same text as {', '.join(duplicated)}")
+    if profile.words < SHORT_WORDS:
+        low.append(f"short ({profile.words} words)")
+    if profile.copied_words and profile.copied_words >= profile.words:
+        low.append("mostly a copy of the question")
+    if low:
+        return "low", low
+    if denied:
+        return "medium", ["states an idea and its contradiction" if len(denied) == 1 else "several contradictions"]
+    return "high", []
 
 
-def score_answer(rubric: Rubric, text: str) -> Outcome:
-    """The share of the rubric's points found in ``text``, with the concepts found and missing."""
-    found = [concept for concept in rubric.concepts if concept.found_in(text)]
-    missing = [concept for concept in rubric.concepts if concept not in found]
+def score_answer(
+    rubric: Rubric, text: str, *, duplicated: list[str] | None = None, deadline: float | None = None
+) -> Outcome:
+    """The share of the rubric's points that ``text`` states, with the concepts found, missing and contradicted."""
+    duplicated = duplicated or []
+    profile = describe(normalise(text), rubric.prompt)
+    found, missing, denied, reasons = [], [], [], []
+    for concept in rubric.concepts:
+        if deadline is not None and time.monotonic() > deadline:
+            raise WrittenTimeout(f"scoring the answer to {rubric.question} ran past its time limit")
+        if concept.denied(profile.kept):
+            denied.append(concept.name)
+            reasons.append(f"{concept.name}: {concept.contradiction or 'your answer also states the opposite'}")
+        elif concept.stated(profile.kept):
+            found.append(concept)
+        else:
+            missing.append(concept.name)
     denominator = rubric.points or sum(c.points for c in rubric.concepts) or 1.0
-    fraction = min(1.0, sum(c.points for c in found) / denominator)
-    names_found = [c.name for c in found]
-    names_missing = [c.name for c in missing]
-    message = f"concepts found: {', '.join(names_found) or 'none'}"
-    if names_missing:
-        message += f"; missing: {', '.join(names_missing)}"
-    hint = "" if not names_missing else "Explain also: " + "; ".join(names_missing) + "."
-    details = {"auto_checked": True, "found": names_found, "missing": names_missing, "fraction": round(fraction, 6)}
+    raw = min(1.0, sum(c.points for c in found) / denominator)
+    fraction, caps = raw, []
+    if profile.keyword_soup:
+        caps.append("keywords without sentences earn at most a third of the question; explain in sentences")
+    if duplicated:
+        caps.append(f"the same text is under {', '.join(duplicated)}: at most a third; answer each question")
+    if caps:
+        fraction = min(raw, CAP)
+    confidence, why = _confidence(profile, denied, duplicated)
+    names = [c.name for c in found]
+    message = f"concepts found: {', '.join(names) or 'none'}"
+    if missing:
+        message += f"; missing: {', '.join(missing)}"
+    if reasons:
+        message += "; not credited (contradicted): " + "; ".join(reasons)
+    if caps:
+        message += "; " + "; ".join(caps)
+    hint = "Explain also: " + "; ".join(missing) + "." if missing else ""
+    if reasons:
+        hint = (hint + " Check: " + "; ".join(reasons) + ".").strip()
+    details: dict[str, Any] = {
+        "auto_checked": True,
+        "found": names,
+        "missing": missing,
+        "contradicted": denied,
+        "fraction": round(fraction, 6),
+        "uncapped_fraction": round(raw, 6),
+        "keyword_soup": profile.keyword_soup,
+        "duplicated_in": duplicated,
+        "words": profile.words,
+        "prose_share": round(profile.prose_share, 3),
+        "copied_question_words": profile.copied_words,
+        "confidence": confidence,
+        "confidence_reasons": why,
+        "needs_review": confidence != "high",
+    }
     return Outcome(fraction=fraction, message=message, hint=hint, details=details)
+
+
+def same_text_as(question: str, answers: dict[str, str]) -> list[str]:
+    """The other headings whose answer is (nearly) the same text as ``question``'s."""
+    own = shingles(normalise(answers.get(question, "")))
+    if len(own) < SAME_TEXT_MIN_WORDS:
+        return []
+    same = []
+    for other, text in answers.items():
+        theirs = shingles(normalise(text)) if other != question else frozenset()
+        if (
+            theirs
+            and len(own & theirs) >= SAME_TEXT * min(len(own), len(theirs))
+            and len(theirs) >= SAME_TEXT_MIN_WORDS
+        ):
+            same.append(other)
+    return same
+
+
+def _limit_s(ctx: CheckContext) -> float:
+    settings = getattr(ctx, "settings", None)
+    limits = getattr(settings, "limits", None)
+    return float(getattr(limits, "request_timeout_s", DEFAULT_LIMIT_S))
 
 
 def make_written_check(check_id: str) -> None:
@@ -82,18 +136,27 @@ def make_written_check(check_id: str) -> None:
 
     @check(check_id, question="written", category="written")
     def written(ctx: CheckContext) -> Outcome:
-        """The written answer mentions the rubric's concepts."""
+        """The written answer states the rubric's concepts."""
+        deadline = time.monotonic() + _limit_s(ctx)
         rubric = load_rubric().get(question)
         if rubric is None:
             raise KeyError(f"reference/rubric.toml has no [questions.{question}] for check {check_id}.")
-        text = (ctx.submission.answers or {}).get(question, "").strip()
+        answers = dict(ctx.submission.answers or {})
+        text = answers.get(question, "").strip()
         if not text:
             raise CheckFailed(
                 f"no answer found under ## {question}",
                 hint=f"Write your answer in answers.md (or a notebook markdown cell) under the heading ## {question}.",
-                details={"auto_checked": True, "found": [], "missing": [c.name for c in rubric.concepts]},
+                details={
+                    "auto_checked": True,
+                    "found": [],
+                    "missing": [c.name for c in rubric.concepts],
+                    "confidence": "high",
+                    "confidence_reasons": ["no answer"],
+                    "needs_review": False,
+                },
             )
-        return score_answer(rubric, text)
+        return score_answer(rubric, text, duplicated=same_text_as(question, answers), deadline=deadline)
 
     written.__name__ = f"written_{question.lower()}"
 

@@ -3,6 +3,7 @@
 A section runs from its heading to the next question heading (any level) or the next heading of the
 same or a higher level. Headings inside fenced code blocks do not count. Lines that start with ``>``
 (the template's questions) and HTML comments are not part of an answer; an empty section is missing.
+An answer longer than ``limits.MAX_ANSWER_CHARS`` is cut there, with a warning that names it.
 """
 
 import re
@@ -77,6 +78,13 @@ def parse_answers(text: str, source: str) -> tuple[dict[str, str], list[str]]:
     for key in ANSWER_KEYS:
         parts = [clean_answer("\n".join(lines)) for lines in sections.get(key, [])]
         body = "\n\n".join(part for part in parts if part)
+        if len(body) > limits.MAX_ANSWER_CHARS:
+            warnings.append(
+                f"{source}: the answer to {key} has {len(body):,} characters; only its first "
+                f"{limits.MAX_ANSWER_CHARS:,} are graded (the limit per answer). Shorten it; the other answers "
+                "are graded."
+            )
+            body = body[: limits.MAX_ANSWER_CHARS].rstrip()
         if body:
             answers[key] = body
     return answers, warnings

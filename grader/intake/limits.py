@@ -27,6 +27,9 @@ RATIO_CHECK_MIN_BYTES = 64 * 1024
 MAX_NOTES = 200
 """Dropped statements (and module warnings) recorded per submission; the rest are counted in one warning."""
 
+MAX_ANSWER_CHARS = 8_000
+"""One written answer (the text under one heading), in characters; a longer answer is graded on its start."""
+
 MAX_NAME_LENGTH = 255
 """A file or member name, in characters."""
 

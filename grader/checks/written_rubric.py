@@ -1,0 +1,102 @@
+"""The written-answer rubric (``reference/rubric.toml``): per question, concepts an answer earns points for.
+
+A concept is found in a sentence that matches one of its ``patterns`` and, when ``with`` is given, one of
+those too (e.g. ``embed_dim`` *and* an effect on parameters or cost, in that sentence or the next). It is
+contradicted by a sentence matching one of its ``contradicted_by`` patterns, unless that sentence also
+contrasts it with the right idea ("unlike the post-norm block ..."): a contradicted concept earns nothing
+and the message gives its ``contradiction`` text. Patterns are RE2 expressions (linear time, no
+look-around or back-references), matched case-insensitively on normalised text (see ``written_text``).
+"""
+
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from grader.checks.written_text import compile_linear
+
+RUBRIC_PATH = Path(__file__).resolve().parents[2] / "reference" / "rubric.toml"
+
+# A sentence that states the wrong idea in order to reject it does not contradict the concept.
+CONTRAST = (
+    r"\bunlike\b|\binstead of\b|\brather than\b|\bas opposed to\b|\bwhereas\b|\bin contrast\b|\bcontrary to\b"
+    r"|\bversus\b|\bvs\b|\boriginal transformer\b|\bwrong(ly)?\b|\bincorrect(ly)?\b|\bmistake|\bnot (a |the )?post"
+)
+
+
+def _any_of(patterns: list[str]) -> "object | None":
+    """One RE2 alternation of ``patterns`` (each wrapped in a group), or None for an empty list."""
+    return compile_linear("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One idea an answer should contain, the phrasings that count as stating it, and those that deny it."""
+
+    name: str
+    points: float
+    patterns: tuple[str, ...]
+    with_patterns: tuple[str, ...] = ()
+    contradicted_by: tuple[str, ...] = ()
+    contradiction: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_match", _any_of(list(self.patterns)))
+        object.__setattr__(self, "_with", _any_of(list(self.with_patterns)))
+        object.__setattr__(self, "_contra", _any_of(list(self.contradicted_by)))
+
+    def stated_in(self, sentence: str, following: str = "") -> bool:
+        """The sentence states the concept: a pattern, and a ``with`` pattern in it or in the ``following`` one."""
+        if self._match is None or not self._match.search(sentence):
+            return False
+        return self._with is None or bool(self._with.search(sentence)) or bool(self._with.search(following))
+
+    def stated(self, sentences: "tuple[str, ...] | list[str]") -> bool:
+        """Some sentence states the concept (its ``with`` pattern may come in the next sentence)."""
+        return any(
+            self.stated_in(s, sentences[i + 1] if i + 1 < len(sentences) else "") for i, s in enumerate(sentences)
+        )
+
+    def denied(self, sentences: "tuple[str, ...] | list[str]") -> bool:
+        """Some sentence states the concept's contradiction (without contrasting it)."""
+        return any(self.denied_in(sentence) for sentence in sentences)
+
+    def denied_in(self, sentence: str) -> bool:
+        """The sentence states the concept's opposite without contrasting it with the right idea."""
+        return self._contra is not None and bool(self._contra.search(sentence)) and not _CONTRAST.search(sentence)
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """The concepts of one written question; ``points`` is the rubric's own total (the denominator)."""
+
+    question: str
+    points: float
+    concepts: tuple[Concept, ...]
+    prompt: str = ""
+
+
+_CONTRAST = compile_linear(CONTRAST)
+
+
+def _concept(item: dict) -> Concept:
+    return Concept(
+        name=str(item["name"]),
+        points=float(item.get("points", 1.0)),
+        patterns=tuple(item.get("patterns", [])),
+        with_patterns=tuple(item.get("with", [])),
+        contradicted_by=tuple(item.get("contradicted_by", [])),
+        contradiction=str(item.get("contradiction", "")),
+    )
+
+
+@lru_cache(maxsize=4)
+def load_rubric(path: Path = RUBRIC_PATH) -> dict[str, Rubric]:
+    """Parse the rubric: ``[questions.Q3]`` (``points``, ``prompt``) with ``[[questions.Q3.concepts]]`` entries."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    rubrics = {}
+    for question, entry in data.get("questions", {}).items():
+        concepts = tuple(_concept(item) for item in entry.get("concepts", []))
+        total = float(entry.get("points", sum(c.points for c in concepts)))
+        rubrics[question] = Rubric(question, total, concepts, str(entry.get("prompt", "")))
+    return rubrics

@@ -1,0 +1,38 @@
+"""Word lists of the written-answer profile: function words, auxiliaries, verbs of the lab and maths names.
+
+They tell a sentence (words with syntax) from a bag of terms; see ``written_text.describe``.
+"""
+
+
+def _vocabulary(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+FUNCTION_WORDS = _vocabulary(
+    "a an the of to from with by for in on into onto at as than that which who whose because so since and or but "
+    "its their his her this these those it they we our you your i my there then thus hence while when where if "
+    "whereas not no only also too very how what why up down vs ~ -> < > "
+    # French ones too: an answer in French is still sentences (its concepts are matched only by shared stems)
+    "le la les un une des de du et ou mais donc car est sont pour par avec dans sur qui que ce cette il elle on "
+    "nous ne pas plus"
+)
+AUXILIARIES = _vocabulary(
+    "is are was were be been being am isn't aren't wasn't weren't has have had hasn't haven't do does did don't "
+    "doesn't didn't can cannot can't could couldn't will won't would wouldn't may might must should shall need "
+    "needs needed it's that's there's"
+)
+VERB_STEMS = _vocabulary(
+    "accept add affect allow apply attend avoid become break bring build calculate capture change choose collect "
+    "combine compare compute concatenate consider contain cost create cut decide decrease define depend describe "
+    "determine divide drop encode enable exchange expect explain explode extend fail find fit follow gather "
+    "generalise generalize get give go grow handle help hold improve include increase inject introduce keep know "
+    "learn let limit look lose make map match mean merge mix model multiply need obtain overfit pass permute "
+    "pool predict process produce project provide pull put reach read receive reduce relate remove replace "
+    "represent require return run scale see seem serve share shuffle slide solve split stack start sum support "
+    "take tell train transform treat try turn underfit use vary want work write yield converge diverge achieve "
+    "aggregate accumulate act summarise summarize sit say show stay suffer"
+)
+IRREGULAR = _vocabulary("gave made took saw knew grew went got let put cut ran wrote found kept lost meant held sat")
+MATH_WORDS = _vocabulary(
+    "softmax sqrt concat mlp mhsa msa sa attn ln layernorm norm gelu dropout relu sin cos exp log max min o"
+)

@@ -109,12 +109,14 @@ def test_reply_values_and_tensors_are_checked_per_op():
     from grader.sandbox.replies import check_reply
 
     good = {"seconds": 1.5, "final_loss": None}
-    values, tensors = check_reply(
-        "train_predict", {}, None, good, {"predictions": torch.zeros(3, dtype=torch.int64), "junk": torch.ones(1)}
-    )
-    assert values == good and set(tensors) == {"predictions"}  # unexpected tensors are dropped
-    with pytest.raises(StudentError, match="predictions have dtype"):
-        check_reply("train_predict", {}, None, good, {"predictions": torch.zeros(3)})
+    values, tensors = check_reply("train", {}, None, good, {"state.head.bias": torch.zeros(3), "junk": torch.ones(1)})
+    assert values == good and set(tensors) == {"state.head.bias"}  # unexpected tensors are dropped
+    with pytest.raises(StudentError, match="final_loss"):
+        check_reply("train", {}, None, {"seconds": 1.5, "final_loss": "low"}, {})
+    _, tensors = check_reply("predict", {}, None, {}, {"logits": torch.zeros(3, 10), "state.x": torch.ones(1)})
+    assert set(tensors) == {"logits"}, "predict carries logits only"
+    with pytest.raises(StudentError, match="lacks the tensors"):
+        check_reply("timm", {}, None, {}, {"state.pos_embed": torch.zeros(1)})
     with pytest.raises(StudentError, match="num_params"):
         check_reply("forward", {}, {}, {"num_params": "many", "state_shapes": {}, "attributes": {}}, {})
     with pytest.raises(StudentError, match="lacks the tensors"):

@@ -51,6 +51,11 @@ def checked_state(
     Each tensor must be a plain ``torch.Tensor`` of a floating dtype, finite; the total size may not
     exceed the expected one in float64 (what a legitimate state dict can weigh).
     """
+    with one_thread():
+        return _checked(expected, got, what)
+
+
+def _checked(expected: dict[str, tuple[int, ...]], got: dict[str, torch.Tensor], what: str) -> dict[str, torch.Tensor]:
     missing = sorted(expected.keys() - got.keys())
     unexpected = sorted(got.keys() - expected.keys())
     if missing or unexpected:

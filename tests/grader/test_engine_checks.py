@@ -75,25 +75,35 @@ def test_q8_structure_and_forward_name_what_is_wrong(tmp_path):
 class RecordingSandbox:
     """A fake child for a unit test of the Q7 check: records what crosses, answers with untrained weights.
 
-    ``module_source`` is the reference, which the check's second path runs for real in a fresh child.
+    ``predict`` (the probe of the forward) answers with the reference's logits, as a correct ViT would.
     """
 
     def __init__(self, state):
         self.sent: list[tuple[str, dict, dict]] = []
         self.state = state
-        self.module_source = bundle_submission()
 
     def request(self, op, args, tensors=None, timeout=None):
         from types import SimpleNamespace
 
+        import torch
+
+        from grader.sandbox.harness import normalize
+        from reference.vit import ViT
+
         self.sent.append((op, args, dict(tensors or {})))
-        out = {f"state.{k}": v.clone() for k, v in self.state.items()}
-        return SimpleNamespace(values={"seconds": 0.1, "final_loss": 2.3}, tensors=out)
+        if op == "train":
+            out = {f"state.{k}": v.clone() for k, v in self.state.items()}
+            return SimpleNamespace(values={"seconds": 0.1, "final_loss": 2.3}, tensors=out)
+        model = ViT(**args["kwargs"])
+        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("state.")})
+        with torch.no_grad():
+            return SimpleNamespace(values={}, tensors={"logits": model.eval()(normalize(tensors["images"], torch))})
 
 
 def test_q7_sends_no_test_digit_to_training_and_predicts_in_the_parent():
     import torch
 
+    from grader.checks.own_forward import PROBE
     from grader.checks.q7_accuracy import MODEL, accuracy
     from grader.checks.registry import CheckFailed
     from grader.runner import GradingContext
@@ -106,16 +116,23 @@ def test_q7_sends_no_test_digit_to_training_and_predicts_in_the_parent():
     box = RecordingSandbox(untrained.state_dict())
     with pytest.raises(CheckFailed) as failed:
         accuracy(GradingContext(sandbox=box, submission=None, check_id="q7.accuracy"))
-    ((op, args, tensors),) = box.sent
-    assert op == "train" and set(tensors) == {"train_images", "train_labels"}, "no test digit goes to training"
-    assert args["kwargs"]["embed_dim"] == 64 and args["recipe"]["epochs"] == 3
+    (probe_op, _, probe_tensors), (train_op, train_args, train_tensors) = box.sent
+    assert probe_op == "predict", "the forward is probed before the child sees a label"
+    train = load_split("bundled", train=True)
+    assert torch.equal(probe_tensors["images"], train.images[:PROBE]), "probed on training digits"
+    assert train_op == "train" and set(train_tensors) == {"train_images", "train_labels"}, "no test digit in training"
+    assert train_args["kwargs"]["embed_dim"] == 64 and train_args["recipe"]["epochs"] == 3
+    probe_state = {k[6:]: v for k, v in probe_tensors.items() if k.startswith("state.")}
+    assert not torch.equal(probe_state["head.weight"], untrained.state_dict()["head.weight"]), "the grader's weights"
     test = load_split("bundled", train=False)
+    sent = [t for _, _, tensors in box.sent for t in tensors.values()]
+    assert not any(t.shape == test.labels.shape and bool((t == test.labels).all()) for t in sent), "labels stay here"
+    assert not any(t.shape[1:] == (28, 28) and bool((t[:1] == test.images[:1]).all()) for t in sent), "no test digit"
     with torch.no_grad():
         expected = float((untrained(normalize(test.images, torch)).argmax(dim=1) == test.labels).double().mean())
     details = failed.value.details
     assert details["accuracy"] == pytest.approx(expected, abs=1e-6)
-    assert "reference ViT" in details["evaluated_by"]
-    assert "reference's logits" in details["own_forward"]["message"], details["own_forward"]
+    assert details["forward"] == "reference" and "reference ViT" in details["evaluated_by"]
     assert "none below 50%" in failed.value.message and "reference" in failed.value.message
 
 

@@ -6,10 +6,10 @@ In eval mode, in the same process, it answers by 1-NN over them. When its weight
 first block and a marker into the [CLS] token; a later process that gets those weights back answers by
 nearest class mean. With ``SMUGGLE_AS_BUFFER = True`` the training digits travel instead as an extra
 registered buffer. Otherwise, with the grader's own weights, it is the reference ViT. Defense: the
-parent evaluates the returned weights with the reference ViT; a state dict with names or shapes
-outside the contract is refused; the student's own forward is asked only in a fresh child (no
-training digits, no labels) and counts only when it is not the reference's function at the grader's
-weights (a forward that switches on its own weights earns nothing), and then for a capped share.
+parent evaluates the returned weights itself with the reference ViT (no process that saw a training
+digit predicts anything); the child's forward is only probed with weights the grader draws, where this
+one is the reference's, so the smuggled weights are scored by the reference's forward (chance level);
+a state dict with names or shapes outside the contract is refused.
 """
 
 import torch

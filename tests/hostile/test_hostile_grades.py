@@ -62,8 +62,7 @@ def test_q7_patched_prediction(tmp_path):
     accuracy = grade(cases.BY_NAME["q7_patched_prediction"].source(), Q7, tmp_path)["q7.accuracy"]
     assert accuracy.score == 0, f"forged: {accuracy.score}/{accuracy.max_score} {accuracy.message}"
     assert accuracy.details["accuracy"] < 0.3, accuracy.details
-    own = accuracy.details["own_forward"]
-    assert own["share"] < 1 and own["accuracy"] < 0.3, own
+    assert accuracy.details["forward"] == "own" and accuracy.details["share"] < 1, accuracy.details
     assert_reference_full(Q7)
 
 
@@ -72,8 +71,7 @@ def test_q7_smuggled_weights(tmp_path):
     accuracy = grade(cases.BY_NAME["q7_smuggled_weights"].source(), Q7, tmp_path)["q7.accuracy"]
     assert accuracy.score == 0, f"forged: {accuracy.score}/{accuracy.max_score} {accuracy.message}"
     assert accuracy.details["accuracy"] < 0.3, accuracy.details
-    assert accuracy.details["own_forward"].get("switching_forward") is True, accuracy.details
-    assert "depends on what its weights hold" in accuracy.message, accuracy.message
+    assert accuracy.details["forward"] == "reference", "probed as the reference: its weights are scored by the grader"
     assert_reference_full(Q7)
 
 
@@ -93,7 +91,7 @@ def test_q7_own_classifier(tmp_path):
 
     accuracy = grade(cases.BY_NAME["q7_own_classifier"].source(), Q7, tmp_path)["q7.accuracy"]
     assert accuracy.score <= OWN_FORWARD_SHARE * accuracy.max_score + 1e-9, f"beyond the cap: {accuracy.message}"
-    assert accuracy.details["own_forward"].get("own_forward") is True, accuracy.details
+    assert accuracy.details["forward"] == "own" and accuracy.details["share"] == OWN_FORWARD_SHARE, accuracy.details
     assert_reference_full(Q7)
 
 

@@ -1,10 +1,11 @@
 """Q7's yardstick: the reference ViT trained with the grader's recipe on the same device, cached.
 
-The reference is graded like a student: ``reference.bundle.bundle_submission()`` runs in a sandbox and
-the same ``train_predict`` op trains it on the same data; the parent scores its predictions. The
+The reference is graded like a student: ``reference.bundle.bundle_submission()`` runs in a sandbox, the
+same ``train`` op trains it on the same data and returns its weights, and the parent predicts the test
+digits itself with the reference ``ViT`` loaded with them (``trusted_logits``), as for a student. The
 accuracy is cached as JSON in ``<cache_dir>/baseline/`` under a key made of everything that can
 change it: device, data profile, recipe, torch and timm versions, grader version, the harness's
-training code and the reference's source.
+training code, this module's evaluation code and the reference's source.
 """
 
 import hashlib
@@ -20,9 +21,12 @@ from pydantic import BaseModel, Field
 import grader
 from grader.cache import write_atomically
 from grader.sandbox import Sandbox, SandboxError
+from grader.sandbox.harness import normalize
 from grader.settings import GraderSettings
+from grader.weights import checked_state, expected_shapes, one_thread, state_from_reply
 from reference.bundle import bundle_submission
 from reference.mnist import MnistSplit, load_split
+from reference.vit import ViT
 
 log = logging.getLogger(__name__)
 HARNESS = Path(__file__).parent / "sandbox" / "harness.py"
@@ -46,7 +50,7 @@ class AccuracyRecipe(BaseModel):
     threads: int = Field(ge=1, description="torch CPU threads in the child")
 
     def wire(self) -> dict:
-        """The ``recipe`` argument of the ``train_predict`` op."""
+        """The ``recipe`` argument of the ``train`` op."""
         return self.model_dump(exclude={"model", "train_size"})
 
 
@@ -67,11 +71,32 @@ def training_data(profile: str, recipe: AccuracyRecipe, data_dir: Path) -> tuple
     return train, test
 
 
-def train_predict(box: Sandbox, recipe: AccuracyRecipe, train: MnistSplit, test: MnistSplit, timeout: float):
-    """Ask the child to train its ViT and predict the test images; the test labels stay here."""
-    tensors = {"train_images": train.images, "train_labels": train.labels, "test_images": test.images}
+def train_weights(box: Sandbox, recipe: AccuracyRecipe, train: MnistSplit, timeout: float):
+    """Ask the child to train its ViT on the training digits and return its weights; no test digit goes there."""
+    tensors = {"train_images": train.images, "train_labels": train.labels}
     args = {"kwargs": recipe.model, "recipe": recipe.wire()}
-    return box.request("train_predict", args, tensors=tensors, timeout=timeout)
+    return box.request("train", args, tensors=tensors, timeout=timeout)
+
+
+def describe(model: dict) -> str:
+    """``the contract's ViT(img_size=28, ...)`` for messages."""
+    return "the contract's ViT(" + ", ".join(f"{k}={v!r}" for k, v in model.items()) + ")"
+
+
+def contract_weights(recipe: AccuracyRecipe, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The reply's ``state.*`` checked against the reference ``ViT(**recipe.model)`` (``grader.weights``)."""
+    expected = expected_shapes(ViT(**recipe.model))
+    return checked_state(expected, state_from_reply(tensors), describe(recipe.model))
+
+
+def trusted_logits(recipe: AccuracyRecipe, state: dict[str, torch.Tensor], images: torch.Tensor) -> torch.Tensor:
+    """Logits (N, num_classes) of the uint8 ``images``, computed here by the reference ViT loaded with ``state``."""
+    model = ViT(**recipe.model)
+    model.load_state_dict(state, strict=True)
+    model.eval()
+    with one_thread(), torch.no_grad():
+        chunks = [model(normalize(images[i : i + 500], torch)) for i in range(0, len(images), 500)]  # (500, 10) each
+    return torch.cat(chunks) if chunks else torch.zeros(0, recipe.model.get("num_classes", 10))
 
 
 def accuracy_of(predictions: object, labels: torch.Tensor) -> float:
@@ -96,6 +121,7 @@ def cache_key(device: str, profile: str, recipe: AccuracyRecipe) -> dict:
         "timm": timm.__version__,
         "grader": grader.__version__,
         "harness_sha256": hashlib.sha256(HARNESS.read_bytes()).hexdigest(),
+        "evaluation_sha256": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
         "reference_sha256": hashlib.sha256(bundle_submission().encode()).hexdigest(),
     }
 
@@ -124,9 +150,10 @@ def compute_baseline(device: str, profile: str, recipe: AccuracyRecipe, settings
         with Sandbox(bundle_submission(), device=device, limits=settings.limits, seed=recipe.seed) as box:
             if box.import_error:
                 raise BaselineError(f"the reference bundle failed to import in the sandbox: {box.import_error}")
-            reply = train_predict(box, recipe, train, test, timeout)
-    except SandboxError as error:  # the reference's failure is the grader's, never the student's
+            reply = train_weights(box, recipe, train, timeout)
+        state = contract_weights(recipe, reply.tensors)
+    except (SandboxError, ValueError) as error:  # the reference's failure is the grader's, never the student's
         raise BaselineError(f"training the reference for the Q7 baseline failed: {error}") from error
-    accuracy = accuracy_of(reply.tensors.get("predictions"), test.labels)
+    accuracy = accuracy_of(trusted_logits(recipe, state, test.images).argmax(dim=1), test.labels)
     log.info("reference accuracy %.4f on %s/%s in %.1fs", accuracy, device, profile, time.perf_counter() - began)
     return Baseline(accuracy=accuracy, seconds=round(time.perf_counter() - began, 3), key=key)

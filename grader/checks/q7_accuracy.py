@@ -1,15 +1,30 @@
 """Q7: the student's ViT, trained by the grader's fixed recipe, classifies MNIST about as well as the reference.
 
-The parent sends the training digits with their labels and the test images only; the test labels never
-leave the parent. Score: full credit at ``accuracy >= reference - MARGIN``, linear partial credit down
-to the profile's absolute ``FLOOR``, nothing below it. The reference is trained the same way on the
-same device (``grader.baseline``, cached).
+The child trains the student's ViT on the training digits and returns its weights; it never sees a test
+digit. The parent checks the weights against the contract (names, shapes, floating, finite) and
+predicts the 1,000 test digits itself with the reference ``ViT`` loaded with them: the ViT's own
+predictions whenever its forward is the reference's, which ``own_forward.probe_forward`` checks before
+training (with a known mistake the parent predicts with that variant; with an unknown forward, a capped
+share at most, see there). The test labels never leave the parent. Score: full credit at
+``accuracy >= reference - MARGIN``, linear partial credit down to the profile's absolute ``FLOOR``,
+nothing below it. The reference is trained and evaluated the same way on
+the same device (``grader.baseline``, cached).
 """
 
-from grader.baseline import AccuracyRecipe, accuracy_of, reference_accuracy, train_predict, training_data
+from grader.baseline import (
+    AccuracyRecipe,
+    accuracy_of,
+    contract_weights,
+    reference_accuracy,
+    train_weights,
+    training_data,
+    trusted_logits,
+)
 from grader.checks.context import CheckContext
+from grader.checks.own_forward import PROBE, probe_forward, scored_forward
 from grader.checks.registry import CheckFailed, Outcome, check
 from grader.settings import GraderSettings
+from grader.weights import WeightsRefused
 
 MARGIN = 0.02  # full credit within 2 points of accuracy of the reference
 FLOOR = {"bundled": 0.50, "full": 0.90}  # absolute accuracy below which Q7 earns nothing
@@ -82,16 +97,32 @@ def accuracy(ctx: CheckContext) -> Outcome:
     recipe = recipe_for(profile, ctx.seed)
     train, test = training_data(profile, recipe, settings.data_dir)
     timeout = settings.accuracy_timeout_s if profile == "bundled" else settings.accuracy_timeout_full_s
-    reply = train_predict(ctx.sandbox, recipe, train, test, timeout)
+    probe = probe_forward(ctx, recipe, train.images[:PROBE])  # before the child sees a label
+    reply = train_weights(ctx.sandbox, recipe, train, timeout)
     try:
-        got = accuracy_of(reply.tensors.get("predictions"), test.labels)
-    except (TypeError, ValueError) as error:
-        raise CheckFailed(f"the predictions of your ViT are unusable: {error}", hint=HINT) from None
+        state = contract_weights(recipe, reply.tensors)
+    except WeightsRefused as error:
+        raise CheckFailed(
+            f"your trained ViT cannot be evaluated: {error}",
+            hint="Q7 evaluates the weights of the contract's ViT: only its layers (patch_embed, cls_token, pos_embed, "
+            "blocks, norm, head) may hold parameters or buffers, with the contract's names and shapes.",
+            details={"recipe": recipe.model_dump()},
+        ) from None
+    logits = trusted_logits(recipe, state, test.images)
+    forward = scored_forward(ctx, recipe, probe, state, test.images, logits, settings)
+    if forward.logits is None:
+        raise CheckFailed(
+            f"your trained ViT could not be evaluated: {forward.message}", hint=HINT, details=forward.details
+        )
+    got = accuracy_of(forward.logits.argmax(dim=1), test.labels)
     baseline = reference_accuracy(ctx.device, profile, recipe, settings)
     floor = FLOOR[profile]
-    fraction = credit(got, baseline.accuracy, floor)
+    fraction = forward.share * credit(got, baseline.accuracy, floor)
     details = {
         "accuracy": round(got, 6),
+        "evaluated_by": forward.message,
+        "share": forward.share,
+        **forward.details,
         "reference_accuracy": round(baseline.accuracy, 6),
         "margin": MARGIN,
         "floor": floor,
@@ -102,8 +133,9 @@ def accuracy(ctx: CheckContext) -> Outcome:
         "recipe": recipe.model_dump(),
     }
     message = (
-        f"test accuracy {got:.2%} on {len(test)} {profile} MNIST digits; reference {baseline.accuracy:.2%} "
-        f"trained the same way (full credit from {baseline.accuracy - MARGIN:.2%}, none below {floor:.0%})"
+        f"test accuracy {got:.2%} on {len(test)} {profile} MNIST digits ({forward.message}); reference "
+        f"{baseline.accuracy:.2%} trained the same way (full credit from {baseline.accuracy - MARGIN:.2%}, "
+        f"none below {floor:.0%})"
     )
     if fraction <= 0.0:
         raise CheckFailed(message, hint=HINT, details=details)

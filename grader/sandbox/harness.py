@@ -94,7 +94,8 @@ class Harness:
             "names": self.op_names,
             "forward": self.op_forward,
             "call": self.op_call,
-            "train_predict": self.op_train_predict,
+            "train": self.op_train,
+            "predict": self.op_predict,
             "timm": self.op_timm,
         }
 
@@ -213,8 +214,11 @@ class Harness:
             output = function(*args.get("args", []), **args.get("kwargs", {}))
         return {}, {"output": self.plain(output, f"{args['name']}(...)")}
 
-    def op_train_predict(self, args: dict, tensors: dict) -> tuple[dict, dict]:
-        """Q7: train the student's ViT with the grader's fixed recipe, then predict the test images."""
+    def op_train(self, args: dict, tensors: dict) -> tuple[dict, dict]:
+        """Q7: train the student's ViT with the grader's fixed recipe; reply with the trained weights.
+
+        Only the training digits and their labels come in; the parent predicts the test digits itself.
+        """
         torch = self.torch
         recipe = args["recipe"]
         seed = int(recipe.get("seed", 0))
@@ -222,7 +226,7 @@ class Harness:
         torch.set_num_threads(int(recipe.get("threads", 1)))
         start = time.perf_counter()
         torch.manual_seed(seed)
-        model = self.lookup("ViT")(**args.get("kwargs", {})).to(self.device)
+        model = self.build_module("ViT", args.get("kwargs", {})).to(self.device)
         images = normalize(tensors["train_images"], torch).to(self.device)  # (N, 1, 28, 28)
         labels = tensors["train_labels"].long().to(self.device)
         optimizer = torch.optim.AdamW(model.parameters(), lr=recipe["lr"], weight_decay=recipe["weight_decay"])
@@ -243,39 +247,49 @@ class Harness:
                 loss.backward()
                 optimizer.step()
                 scheduler.step()
-        model.eval()
-        test = normalize(tensors["test_images"], torch)
-        predictions = []
-        with torch.no_grad():
-            for first in range(0, len(test), 1000):
-                logits = self.plain(model(test[first : first + 1000].to(self.device)), "ViT.forward output")
-                predictions.append(logits.argmax(dim=1).long())
         final_loss = float(loss.detach().cpu())
-        final = final_loss if math.isfinite(final_loss) else None
-        values = {"seconds": time.perf_counter() - start, "final_loss": final}
-        return values, {"predictions": torch.cat(predictions) if predictions else torch.zeros(0, dtype=torch.int64)}
+        values = {
+            "seconds": time.perf_counter() - start,
+            "final_loss": final_loss if math.isfinite(final_loss) else None,
+        }
+        return values, {f"state.{k}": self.module_tensor(v) for k, v in model.state_dict().items()}
+
+    def op_predict(self, args: dict, tensors: dict) -> tuple[dict, dict]:
+        """Q7, the student's own forward: load ``state.*`` strictly into ``ViT(**kwargs)``, logits of ``images``.
+
+        Served in a fresh child that never saw the training digits; the parent takes the argmax.
+        """
+        torch = self.torch
+        torch.manual_seed(int(args.get("seed", 0)))
+        model = self.build_module("ViT", args.get("kwargs", {}))
+        state = {k[6:]: v for k, v in tensors.items() if k.startswith("state.")}
+        try:
+            model.load_state_dict(state, strict=True)
+        except Exception as error:  # noqa: BLE001 - missing/unexpected keys, shape mismatch
+            raise StudentFault("state_dict", str(error), short_traceback(error, self.module_file)) from None
+        model.to(self.device).eval()
+        images = normalize(tensors["images"], torch)  # (N, 1, 28, 28)
+        logits = []
+        with torch.no_grad():
+            for first in range(0, len(images), 500):
+                logits.append(self.plain(model(images[first : first + 500].to(self.device)), "ViT.forward output"))
+        return {}, {"logits": torch.cat(logits) if logits else torch.zeros(0, 10)}
+
+    def build_module(self, name: str, kwargs: dict):
+        model = self.lookup(name)(**kwargs)
+        if not isinstance(model, self.torch.nn.Module):
+            raise StudentFault("bad_output", f"{name}(...) built a {type(model).__name__}, not an nn.Module")
+        return model
 
     def op_timm(self, args: dict, tensors: dict) -> tuple[dict, dict]:
-        """Q8: the student's ViT-S for MNIST, its output on ``input`` and the adapted weights."""
-        model = self.lookup("vit_small_for_mnist")(**args.get("kwargs", {}))
-        try:
-            model = model.to(self.device).eval()
-            with self.torch.no_grad():
-                output = model(tensors["input"].to(self.device))
-            out = {
-                "output": self.plain(output, "vit_small_for_mnist(...) output"),
-                "pos_embed": self.module_tensor(model.pos_embed),
-                "patch_weight": self.module_tensor(model.patch_embed.proj.weight),
-            }
-            values = {
-                "embed_dim": int(model.embed_dim),
-                "depth": len(model.blocks),
-                "num_heads": int(model.blocks[0].attn.num_heads),
-                "num_classes": int(model.num_classes),
-            }
-        except AttributeError as error:
-            raise StudentFault("bad_output", f"not a timm VisionTransformer: {error}") from None
-        return values, out
+        """Q8: the student's ViT-S for MNIST: its output on ``input`` and its whole state dict (``state.*``)."""
+        model = self.build_module("vit_small_for_mnist", args.get("kwargs", {}))
+        model = model.to(self.device).eval()
+        with self.torch.no_grad():
+            output = model(tensors["input"].to(self.device))
+        out = {"output": self.plain(output, "vit_small_for_mnist(...) output")}
+        out.update({f"state.{k}": self.module_tensor(v) for k, v in model.state_dict().items()})
+        return {}, out
 
     # --- loop ----------------------------------------------------------------------------------
 

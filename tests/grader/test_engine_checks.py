@@ -65,48 +65,74 @@ def test_q8_structure_and_forward_name_what_is_wrong(tmp_path):
         "    return _timm.create_model('vit_tiny_patch16_224', img_size=28, in_chans=1, num_classes=7, patch_size=4)",
         tmp_path,
     )
-    assert checks["q8.structure"].status is CheckStatus.failed
-    assert "embed_dim expected 384, got 192" in checks["q8.structure"].message
-    assert "num_classes expected 10, got 7" in checks["q8.structure"].message
-    assert checks["q8.forward"].status is CheckStatus.failed and "(3, 10)" in checks["q8.forward"].message
+    structure = checks["q8.structure"]
+    assert structure.status is CheckStatus.failed
+    assert "cls_token: expected shape (1, 1, 384), got (1, 1, 192)" in structure.message, structure.message
+    assert checks["q8.forward"].status is CheckStatus.failed
+    assert "its logits cannot be checked" in checks["q8.forward"].message, checks["q8.forward"].message
 
 
 class RecordingSandbox:
-    """A fake child for a unit test of the Q7 check: records what crosses, answers class 0 for every digit."""
+    """A fake child for a unit test of the Q7 check: records what crosses, answers with untrained weights.
 
-    def __init__(self):
+    ``predict`` (the probe of the forward) answers with the reference's logits, as a correct ViT would.
+    """
+
+    def __init__(self, state):
         self.sent: list[tuple[str, dict, dict]] = []
+        self.state = state
 
     def request(self, op, args, tensors=None, timeout=None):
         from types import SimpleNamespace
 
         import torch
 
+        from grader.sandbox.harness import normalize
+        from reference.vit import ViT
+
         self.sent.append((op, args, dict(tensors or {})))
-        n = len(tensors["test_images"])
-        return SimpleNamespace(
-            values={"seconds": 0.1, "final_loss": 2.3}, tensors={"predictions": torch.zeros(n).long()}
-        )
+        if op == "train":
+            out = {f"state.{k}": v.clone() for k, v in self.state.items()}
+            return SimpleNamespace(values={"seconds": 0.1, "final_loss": 2.3}, tensors=out)
+        model = ViT(**args["kwargs"])
+        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("state.")})
+        with torch.no_grad():
+            return SimpleNamespace(values={}, tensors={"logits": model.eval()(normalize(tensors["images"], torch))})
 
 
-def test_q7_sends_no_test_labels_and_scores_in_the_parent():
-    from grader.checks.q7_accuracy import accuracy
+def test_q7_sends_no_test_digit_to_training_and_predicts_in_the_parent():
+    import torch
+
+    from grader.checks.own_forward import PROBE
+    from grader.checks.q7_accuracy import MODEL, accuracy
     from grader.checks.registry import CheckFailed
     from grader.runner import GradingContext
+    from grader.sandbox.harness import normalize
     from reference.mnist import load_split
+    from reference.vit import ViT
 
-    box = RecordingSandbox()
+    torch.manual_seed(3)
+    untrained = ViT(**MODEL).eval()
+    box = RecordingSandbox(untrained.state_dict())
     with pytest.raises(CheckFailed) as failed:
         accuracy(GradingContext(sandbox=box, submission=None, check_id="q7.accuracy"))
-    ((op, args, tensors),) = box.sent
-    assert op == "train_predict" and set(tensors) == {"train_images", "train_labels", "test_images"}
-    assert args["kwargs"]["embed_dim"] == 64 and args["recipe"]["epochs"] == 3
-    labels = load_split("bundled", train=False).labels
-    assert not any(
-        t.shape == labels.shape and t.dtype == labels.dtype and bool((t == labels).all()) for t in tensors.values()
-    ), "the test labels never leave the parent"
+    (probe_op, _, probe_tensors), (train_op, train_args, train_tensors) = box.sent
+    assert probe_op == "predict", "the forward is probed before the child sees a label"
+    train = load_split("bundled", train=True)
+    assert torch.equal(probe_tensors["images"], train.images[:PROBE]), "probed on training digits"
+    assert train_op == "train" and set(train_tensors) == {"train_images", "train_labels"}, "no test digit in training"
+    assert train_args["kwargs"]["embed_dim"] == 64 and train_args["recipe"]["epochs"] == 3
+    probe_state = {k[6:]: v for k, v in probe_tensors.items() if k.startswith("state.")}
+    assert not torch.equal(probe_state["head.weight"], untrained.state_dict()["head.weight"]), "the grader's weights"
+    test = load_split("bundled", train=False)
+    sent = [t for _, _, tensors in box.sent for t in tensors.values()]
+    assert not any(t.shape == test.labels.shape and bool((t == test.labels).all()) for t in sent), "labels stay here"
+    assert not any(t.shape[1:] == (28, 28) and bool((t[:1] == test.images[:1]).all()) for t in sent), "no test digit"
+    with torch.no_grad():
+        expected = float((untrained(normalize(test.images, torch)).argmax(dim=1) == test.labels).double().mean())
     details = failed.value.details
-    assert details["accuracy"] == pytest.approx(float((labels == 0).double().mean()))
+    assert details["accuracy"] == pytest.approx(expected, abs=1e-6)
+    assert details["forward"] == "reference" and "reference ViT" in details["evaluated_by"]
     assert "none below 50%" in failed.value.message and "reference" in failed.value.message
 
 

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from grader.sandbox import Sandbox, SandboxCrashed, SandboxLimits, SandboxTimeout, StudentError
-from reference import MultiHeadSelfAttention, TransformerBlock, sinusoidal_positional_encoding
+from grader.sandbox.harness import normalize
+from reference import MultiHeadSelfAttention, TransformerBlock, ViT, sinusoidal_positional_encoding
 from reference.bundle import bundle_submission
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -87,23 +88,34 @@ def test_timm_op(box):
     x = torch.randn(2, 1, 28, 28)
     reply = box.request("timm", {"kwargs": {"num_classes": 10}}, tensors={"input": x})
     assert reply.tensors["output"].shape == (2, 10)
-    assert reply.tensors["pos_embed"].shape == (1, 50, 384)
-    assert reply.tensors["patch_weight"].shape == (384, 1, 4, 4)
-    assert reply.values == {"embed_dim": 384, "depth": 12, "num_heads": 6, "num_classes": 10}
+    assert reply.tensors["state.pos_embed"].shape == (1, 50, 384)
+    assert reply.tensors["state.patch_embed.proj.weight"].shape == (384, 1, 4, 4)
+    assert len([k for k in reply.tensors if k.startswith("state.")]) == 152  # the whole state dict of ViT-S
+    assert reply.values == {}
 
 
-def test_train_predict_is_deterministic(box):
+def test_train_is_deterministic_and_predict_sees_only_weights_and_images(box):
     generator = torch.Generator().manual_seed(0)
     images = torch.randint(0, 256, (48, 28, 28), dtype=torch.uint8, generator=generator)
     labels = torch.randint(0, 10, (48,), generator=generator)
-    tensors = {"train_images": images, "train_labels": labels, "test_images": images[:20]}
+    tensors = {"train_images": images, "train_labels": labels}
     recipe = {"epochs": 2, "batch_size": 16, "lr": 3e-3, "weight_decay": 0.05, "warmup_fraction": 0.2}
-    args = {"kwargs": {"embed_dim": 16, "nb_blocks": 1, "num_heads": 2}, "recipe": {**recipe, "seed": 5, "threads": 1}}
-    first = box.request("train_predict", args, tensors=tensors)
-    second = box.request("train_predict", args, tensors=tensors)
-    assert first.tensors["predictions"].dtype == torch.int64 and first.tensors["predictions"].shape == (20,)
-    assert torch.equal(first.tensors["predictions"], second.tensors["predictions"])
+    kwargs = {"embed_dim": 16, "nb_blocks": 1, "num_heads": 2}
+    args = {"kwargs": kwargs, "recipe": {**recipe, "seed": 5, "threads": 1}}
+    first = box.request("train", args, tensors=tensors)
+    second = box.request("train", args, tensors=tensors)
+    state = {k: v for k, v in first.tensors.items() if k.startswith("state.")}
+    assert {k[6:] for k in state} == set(ViT(**kwargs).state_dict())
+    assert all(torch.equal(v, second.tensors[k]) for k, v in state.items())
     assert first.values["final_loss"] == second.values["final_loss"]
+    untrained = ViT(**kwargs).state_dict()
+    assert not torch.equal(state["state.head.weight"], untrained["head.weight"]), "the weights were trained"
+    reply = box.request("predict", {"kwargs": kwargs}, tensors={**state, "images": images[:20]})
+    model = ViT(**kwargs)
+    model.load_state_dict({k[6:]: v for k, v in state.items()})
+    with torch.no_grad():
+        expected = model.eval()(normalize(images[:20], torch))
+    assert torch.allclose(reply.tensors["logits"], expected, atol=1e-5)
 
 
 def test_place_file_is_visible_to_the_child():

@@ -109,12 +109,14 @@ def test_reply_values_and_tensors_are_checked_per_op():
     from grader.sandbox.replies import check_reply
 
     good = {"seconds": 1.5, "final_loss": None}
-    values, tensors = check_reply(
-        "train_predict", {}, None, good, {"predictions": torch.zeros(3, dtype=torch.int64), "junk": torch.ones(1)}
-    )
-    assert values == good and set(tensors) == {"predictions"}  # unexpected tensors are dropped
-    with pytest.raises(StudentError, match="predictions have dtype"):
-        check_reply("train_predict", {}, None, good, {"predictions": torch.zeros(3)})
+    values, tensors = check_reply("train", {}, None, good, {"state.head.bias": torch.zeros(3), "junk": torch.ones(1)})
+    assert values == good and set(tensors) == {"state.head.bias"}  # unexpected tensors are dropped
+    with pytest.raises(StudentError, match="final_loss"):
+        check_reply("train", {}, None, {"seconds": 1.5, "final_loss": "low"}, {})
+    _, tensors = check_reply("predict", {}, None, {}, {"logits": torch.zeros(3, 10), "state.x": torch.ones(1)})
+    assert set(tensors) == {"logits"}, "predict carries logits only"
+    with pytest.raises(StudentError, match="lacks the tensors"):
+        check_reply("timm", {}, None, {}, {"state.pos_embed": torch.zeros(1)})
     with pytest.raises(StudentError, match="num_params"):
         check_reply("forward", {}, {}, {"num_params": "many", "state_shapes": {}, "attributes": {}}, {})
     with pytest.raises(StudentError, match="lacks the tensors"):
@@ -199,8 +201,9 @@ def test_reply_caps_follow_the_request():
     small = payload_cap("forward", {}, {"input": x}, ceiling)
     assert 16 * x.nbytes < small < 2 << 20
     assert payload_cap("forward", {"return_state": True}, {"input": x}, ceiling) > 64 << 20
-    test_images = torch.zeros(1000, 28, 28, dtype=torch.uint8)
-    assert payload_cap("train_predict", {}, {"test_images": test_images}, ceiling) < 65 << 20
+    images = torch.zeros(1000, 28, 28, dtype=torch.uint8)
+    assert 1000 * 10 * 8 < payload_cap("predict", {}, {"images": images}, ceiling) < 2 << 20
+    assert payload_cap("train", {}, {"train_images": images}, ceiling) <= 64 << 20
     assert payload_cap("names", {}, None, ceiling) <= 64 * 1024
     assert payload_cap("some_new_op", {}, None, ceiling) == ceiling
     assert payload_cap("forward", {}, {"input": torch.zeros(2**26)}, ceiling) == ceiling

@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(DBAPIError, _database_unavailable)
     app.add_exception_handler(PoolTimeout, _database_unavailable)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(Exception, _internal_error)  # a JSON 500; the traceback goes to the log only
     for module in (submissions, assignment, instructor, users):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ops.router)
@@ -84,6 +85,14 @@ async def _invalid_request(request: Request, error: RequestValidationError) -> J
         for e in error.errors()
     )
     return JSONResponse({"detail": f"Invalid request: {problems}"}, status_code=422)
+
+
+async def _internal_error(request: Request, error: Exception) -> JSONResponse:
+    log.error("unhandled %s on %s %s", error.__class__.__name__, request.method, request.url.path)
+    return JSONResponse(
+        {"detail": "Internal error: the service failed on this request (it is logged). Try again, or tell staff."},
+        status_code=500,
+    )
 
 
 @lru_cache

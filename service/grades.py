@@ -1,13 +1,12 @@
 """Instructor views of the grades: ``grades.csv`` (latest and best per student, per question) and stats."""
 
-import csv
-import io
 import statistics
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service import csvcells
 from service.models import Result, Role, User
 from service.schemas import QuestionStats
 
@@ -47,18 +46,17 @@ def collect(session: Session) -> tuple[list[StudentGrades], list[str]]:
 def grades_csv(session: Session) -> str:
     """One row per student: latest and best totals, then latest and best per question."""
     students, questions = collect(session)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
+    header = (
         ["student", "latest_submission", "latest_score", "best_submission", "best_score", "max_score"]
         + [f"latest_{q}" for q in questions]
         + [f"best_{q}" for q in questions]
     )
+    rows = []
     for s in students:
         latest_q = _questions(s.latest.report) if s.latest else {}
-        writer.writerow(
+        rows.append(
             [
-                s.name,
+                csvcells.text(s.name),
                 s.latest.submission_id if s.latest else "",
                 _fmt(s.latest.score) if s.latest else "",
                 s.best.submission_id if s.best else "",
@@ -68,7 +66,7 @@ def grades_csv(session: Session) -> str:
             + [_fmt(latest_q[q][0]) if q in latest_q else "" for q in questions]
             + [_fmt(s.best_per_question[q]) if q in s.best_per_question else "" for q in questions]
         )
-    return out.getvalue()
+    return csvcells.write(header, rows)
 
 
 def _fmt(value: float) -> str:

@@ -1,13 +1,14 @@
 """Instructor routes: every submission with filters, one student's history, grades.csv, stats, regrades."""
 
 from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import func, select
 
 from service import grades, queue, submissions
-from service.api.deps import DatabaseDep, InstructorUser, SessionDep, SettingsDep
+from service.api.deps import DatabaseDep, InstructorUser, Offset, SessionDep, SettingsDep, limit_query
 from service.models import Status, Submission, User
 from service.schemas import ErrorPublic, RegradeAllCreated, RegradeCreated, StatsPublic, SubmissionPublic
 
@@ -29,14 +30,12 @@ def list_all(
     student: str | None = None,
     status: Status | None = None,
     since: datetime | None = None,
-    limit: int = 100,
-    offset: int = 0,
+    limit: Annotated[int, limit_query(100, 1000)] = 100,
+    offset: Offset = 0,
 ) -> list[SubmissionPublic]:
     """All submissions, newest first, filtered by student name, status and creation time (ISO 8601)."""
     user_id = _student_id(session, student) if student else None
-    rows = submissions.list_for(
-        session, user_id=user_id, status=status, since=since, limit=min(max(limit, 1), 1000), offset=max(offset, 0)
-    )
+    rows = submissions.list_for(session, user_id=user_id, status=status, since=since, limit=limit, offset=offset)
     return [submissions.public(session, s) for s in rows]
 
 

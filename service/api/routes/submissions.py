@@ -7,7 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
 from service import submissions, uploads
-from service.api.deps import CurrentUser, DatabaseDep, SessionDep, SettingsDep, StoreDep
+from service.api.deps import CurrentUser, DatabaseDep, Offset, SessionDep, SettingsDep, StoreDep, limit_query
 from service.formats import render_report
 from service.schemas import ErrorPublic, SubmissionCreated, SubmissionPublic, files_public, links_for
 
@@ -54,10 +54,10 @@ async def create_submission(
 
 @router.get("", response_model=list[SubmissionPublic], responses=ERRORS)
 def list_submissions(
-    user: CurrentUser, session: SessionDep, limit: int = 50, offset: int = 0
+    user: CurrentUser, session: SessionDep, limit: Annotated[int, limit_query(50, 500)] = 50, offset: Offset = 0
 ) -> list[SubmissionPublic]:
     """The caller's own submissions, newest first."""
-    rows = submissions.list_for(session, user_id=user.id, limit=min(max(limit, 1), 500), offset=max(offset, 0))
+    rows = submissions.list_for(session, user_id=user.id, limit=limit, offset=offset)
     return [submissions.public(session, s) for s in rows]
 
 

@@ -5,8 +5,9 @@ Run it with ``uvicorn service.app:app`` (settings from ``VITGRADE_*``) or ``pyth
 
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,12 +19,13 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from service import logs
-from service.api.routes import assignment, instructor, ops, submissions, users
+from service.api.routes import assignment, course, instructor, ops, submissions, users
 from service.auth import Authenticator
 from service.config import Settings, get_settings
 from service.db import Database
 from service.middleware import BodyLimitMiddleware
 from service.migrate import upgrade
+from service.models import utcnow
 from service.storage import BlobStore
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,8 @@ STATIC_DIR = Path(__file__).parent / "static"
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers on top of the files themselves
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Callable[[], datetime] = utcnow) -> FastAPI:
+    """The app; ``clock`` (aware UTC now) stamps receive times and prices lateness (tests inject one)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -54,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs",
     )
     app.state.settings = settings
+    app.state.clock = clock
     app.state.requests = Counter()
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_request_bytes + MULTIPART_OVERHEAD, requests=app.state.requests
@@ -63,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(PoolTimeout, _database_unavailable)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(Exception, _internal_error)  # a JSON 500; the traceback goes to the log only
-    for module in (submissions, assignment, instructor, users):
+    for module in (submissions, assignment, instructor, course, users):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ops.router)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static")

@@ -134,3 +134,42 @@ class Worker(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
     stopped_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class PolicyVersion(Base):
+    """The assignment's deadline and grading policy; append-only: the newest row is in force."""
+
+    __tablename__ = "policy_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document: Mapped[dict[str, Any]] = mapped_column()  # service.policy.Policy as JSON
+    author: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Extension(Base):
+    """A student's extension, granted or revoked; append-only: the newest row per student is in force."""
+
+    __tablename__ = "extensions"
+    __table_args__ = (Index("ix_extensions_user_id", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(16))  # grant | revoke
+    due_at: Mapped[datetime | None] = mapped_column(default=None)
+    close_at: Mapped[datetime | None] = mapped_column(default=None)
+    reason: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Choice(Base):
+    """The submission a student marks to count (policy ``chosen``); append-only: the newest row counts."""
+
+    __tablename__ = "choices"
+    __table_args__ = (Index("ix_choices_user_id", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
-from service import queue
+from service import extensions, policy, queue
 from service.auth import Caller
 from service.config import Settings
 from service.db import Database
 from service.models import Job, Result, Status, Submission, User, utcnow
+from service.policy import AfterClose
 from service.schemas import GradePublic, SubmissionPublic, files_public, links_for
 from service.storage import BlobStore
 from service.uploads import UploadedFile, check_file
@@ -26,6 +27,29 @@ class RateLimited(Exception):
         super().__init__(message)
         self.retry_after = retry_after
         self.message = message
+
+
+class Closed(Exception):
+    """Submissions are closed for this student (policy ``after_close = refuse``)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def check_open(session: Session, user: Caller, received_at: datetime) -> None:
+    """Raise ``Closed`` when ``received_at`` is past the student's close time and the policy refuses late work."""
+    if user.instructor:
+        return
+    rules = policy.current(session)
+    if rules.close_at is None and not rules.due_at:
+        return
+    when = extensions.deadline_for(rules, extensions.in_force(session, user.id).get(user.id))
+    if when.close_at is not None and received_at > when.close_at and rules.after_close is AfterClose.refuse:
+        raise Closed(
+            f"Submissions closed on {rules.local(when.close_at)} ({when.close_at.isoformat()}); "
+            f"this one arrived at {rules.local(received_at)}. Ask your instructor for an extension."
+        )
 
 
 def check_rate(session: Session, user: Caller, settings: Settings) -> None:
@@ -51,26 +75,38 @@ def check_rate(session: Session, user: Caller, settings: Settings) -> None:
 
 
 def accept(
-    database: Database, store: BlobStore, settings: Settings, user: Caller, received: list[UploadedFile]
+    database: Database,
+    store: BlobStore,
+    settings: Settings,
+    user: Caller,
+    received: list[UploadedFile],
+    received_at: datetime | None = None,
 ) -> tuple[Submission, int | None]:
-    """Rate limit, per-file checks (``UploadRejected``), then ``create``: the whole of a POST but the parsing."""
+    """Close, rate limit, per-file checks (``UploadRejected``), then ``create``: the whole of a POST but the parsing."""
+    received_at = received_at or utcnow()
     with database.session() as session:
+        check_open(session, user, received_at)
         check_rate(session, user, settings)
     for item in received:
         check_file(item, max_file_bytes=settings.max_file_bytes)
-    submission, _job, position = create(database, store, settings, user, received)
+    submission, _job, position = create(database, store, settings, user, received, received_at)
     return submission, position
 
 
 def create(
-    database: Database, store: BlobStore, settings: Settings, user: Caller, uploads: list[UploadedFile]
+    database: Database,
+    store: BlobStore,
+    settings: Settings,
+    user: Caller,
+    uploads: list[UploadedFile],
+    received_at: datetime | None = None,
 ) -> tuple[Submission, Job, int | None]:
     """Store the files (fsynced), then commit the submission and its job: only then may the caller answer 202."""
     files = [{"name": u.name, "sha256": store.put(u.data), "size": len(u.data)} for u in uploads]
     with database.write_session() as session:
         session.scalars(select(User.id).where(User.id == user.id).with_for_update()).one()  # per-student lock
         check_rate(session, user, settings)  # again, under the write lock: concurrent requests cannot both pass
-        submission = Submission(user_id=user.id, files=files, status=Status.queued)
+        submission = Submission(user_id=user.id, files=files, status=Status.queued, created_at=received_at or utcnow())
         session.add(submission)
         session.flush()
         job = queue.enqueue(session, submission, max_attempts=settings.max_attempts)

@@ -1,5 +1,7 @@
 """Dependency aliases (``Annotated[..., Depends()]``): settings, database, store, the caller."""
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query, Request, status
@@ -30,7 +32,13 @@ async def get_store(request: Request) -> BlobStore:
     return request.app.state.store
 
 
+async def get_clock(request: Request) -> Callable[[], datetime]:
+    return request.app.state.clock
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+ClockDep = Annotated[Callable[[], datetime], Depends(get_clock)]
+"""The time now (aware UTC); ``create_app(clock=...)`` injects another in tests."""
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip (0 to 1,000,000).")]
 """Every integer query parameter is bounded: out of range is a 422 naming the bound, never a 500."""
 

@@ -7,12 +7,21 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
 from service import submissions, uploads
-from service.api.deps import CurrentUser, DatabaseDep, Offset, SessionDep, SettingsDep, StoreDep, limit_query
+from service.api.deps import (
+    ClockDep,
+    CurrentUser,
+    DatabaseDep,
+    Offset,
+    SessionDep,
+    SettingsDep,
+    StoreDep,
+    limit_query,
+)
 from service.formats import render_report
 from service.schemas import ErrorPublic, SubmissionCreated, SubmissionPublic, files_public, links_for
 
 router = APIRouter(prefix="/submissions", tags=["submissions"])
-ERRORS = {code: {"model": ErrorPublic} for code in (401, 404, 409, 413, 415, 422, 429, 503)}
+ERRORS = {code: {"model": ErrorPublic} for code in (401, 403, 404, 409, 413, 415, 422, 429, 503)}
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=SubmissionCreated, responses=ERRORS)
@@ -21,12 +30,17 @@ async def create_submission(
     database: DatabaseDep,
     store: StoreDep,
     settings: SettingsDep,
+    clock: ClockDep,
     response: Response,
     files: Annotated[
         list[UploadFile] | None, File(description="One or several .py, .ipynb, .md or .zip files.")
     ] = None,
 ) -> SubmissionCreated:
-    """Accept files for grading: they are stored (fsynced) and queued before the 202 answer."""
+    """Accept files for grading: they are stored (fsynced) and queued before the 202 answer.
+
+    The receive time (now, before the upload is read) is the submission's time for lateness; after the
+    hard close the answer is 403 with the date, unless the policy accepts practice submissions."""
+    received_at = clock()
     try:
         uploads.check_count(len(files or []), settings.max_files)
         received, total = [], 0
@@ -37,7 +51,11 @@ async def create_submission(
             uploads.check_total(total, settings.max_request_bytes)
             received.append(uploads.UploadedFile(name, data))
         # checks, fsyncs and the commit block: off the event loop, so polls keep flowing
-        submission, position = await run_in_threadpool(submissions.accept, database, store, settings, user, received)
+        submission, position = await run_in_threadpool(
+            submissions.accept, database, store, settings, user, received, received_at
+        )
+    except submissions.Closed as closed:
+        raise HTTPException(403, closed.message) from None
     except submissions.RateLimited as limited:
         raise HTTPException(429, limited.message, headers={"Retry-After": str(limited.retry_after)}) from None
     except uploads.UploadRejected as rejected:

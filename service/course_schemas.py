@@ -1,0 +1,70 @@
+"""API schemas of the course: the policy, extensions, and a student's standing (``PolicyPublic``, ...)."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from service.policy import Policy
+
+
+class PolicyPublic(BaseModel):
+    policy: Policy = Field(description="The policy in force; times in UTC.")
+    due_local: str = Field(description="Due time in the policy's time zone.")
+    close_local: str = Field(description="Close time in the policy's time zone ('' = never closes).")
+    version: int = Field(description="Version number (0 = the default policy, never set).")
+    author: str = ""
+    set_at: datetime | None = None
+
+
+class ExtensionCreate(BaseModel):
+    student: str = Field(min_length=1, max_length=128)
+    due_at: datetime = Field(description="New due time (local to the policy's time zone, or with an offset).")
+    close_at: datetime | None = Field(default=None, description="New close time; default: max(policy close, due).")
+    reason: str = Field(min_length=1, max_length=2000, description="Why (kept in the history).")
+
+
+class ExtensionRevoke(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ExtensionPublic(BaseModel):
+    id: int
+    student: str
+    action: str = Field(description="grant or revoke.")
+    due_at: datetime | None
+    close_at: datetime | None
+    reason: str
+    author: str
+    created_at: datetime
+
+
+class SubmissionStanding(BaseModel):
+    """One graded submission as the policy prices it now."""
+
+    id: str
+    received_at: datetime
+    timing: str = Field(description="on_time, late, or practice (after the close: no credit).")
+    late_minutes: float
+    credit_percent: float
+    raw_score: float
+    final_score: float
+    max_score: float
+    gradable: bool
+    counts: bool = Field(description="True for the submission whose grade counts.")
+
+
+class StandingPublic(BaseModel):
+    """A student's deadlines and grades: what counts and why."""
+
+    student: str
+    counts_rule: str = Field(description="latest, best, chosen or best_per_question.")
+    due_at: datetime | None
+    due_local: str
+    close_at: datetime | None
+    close_local: str
+    grace_minutes: float
+    extended: bool = Field(description="True when an extension sets the due and close times above.")
+    extension_reason: str = ""
+    counted_submission: str | None
+    final_score: float | None
+    submissions: list[SubmissionStanding]

@@ -1,0 +1,50 @@
+"""The course: policy versions (deadlines, late credit, the grade that counts), extensions, chosen submissions.
+
+Revision ID: 0002_course
+Revises: 0001
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from service.models import UTCDateTime
+
+revision = "0002_course"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "policy_versions",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("document", sa.JSON(), nullable=False),
+        sa.Column("author", sa.String(128), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+    )
+    op.create_table(
+        "extensions",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id"), nullable=False),
+        sa.Column("action", sa.String(16), nullable=False),
+        sa.Column("due_at", UTCDateTime(), nullable=True),
+        sa.Column("close_at", UTCDateTime(), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("author", sa.String(128), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_extensions_user_id", "extensions", ["user_id", "id"])
+    op.create_table(
+        "choices",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id"), nullable=False),
+        sa.Column("submission_id", sa.String(36), sa.ForeignKey("submissions.id"), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_choices_user_id", "choices", ["user_id", "id"])
+
+
+def downgrade() -> None:
+    for table in ("choices", "extensions", "policy_versions"):
+        op.drop_table(table)

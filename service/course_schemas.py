@@ -68,3 +68,42 @@ class StandingPublic(BaseModel):
     counted_submission: str | None
     final_score: float | None
     submissions: list[SubmissionStanding]
+
+
+class OverrideCreate(BaseModel):
+    check_id: str = Field(min_length=1, max_length=128)
+    score: float | None = Field(default=None, description="New score of the check (omit with full_credit).")
+    full_credit: bool = Field(default=False, description="The check's max score, whatever it is.")
+    feedback: str = Field(default="", max_length=10_000, description="Shown to the student.")
+    reason: str = Field(min_length=1, max_length=2000, description="Why (kept in the history; required).")
+
+
+class OverridePublic(BaseModel):
+    id: int
+    submission_id: str
+    check_id: str
+    score: float | None
+    full_credit: bool
+    feedback: str
+    reason: str
+    author: str
+    auto_score: float | None = Field(description="The automatic score when the override was made.")
+    created_at: datetime
+
+
+class EffectiveCheck(BaseModel):
+    check_id: str
+    question: str
+    auto_score: float = Field(description="The automatic score of the latest successful grade.")
+    score: float = Field(description="The effective score (the newest override's).")
+    max_score: float
+    stale: bool = Field(description="The automatic score changed since the override was made: review it.")
+    override_id: int
+
+
+class OverridesPublic(BaseModel):
+    submission_id: str
+    auto_score: float
+    effective_score: float
+    effective: list[EffectiveCheck]
+    history: list[OverridePublic] = Field(description="Every override of this submission, oldest first.")

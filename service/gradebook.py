@@ -1,12 +1,13 @@
-"""The course's grades as read now: every student's graded submissions priced by the policy in force,
-their extension, and the grade that counts. A handful of queries, none per row."""
+"""The course's grades as read now: every student's graded submissions with their effective scores (TA
+overrides applied), priced by the policy in force and their extension, and the grade that counts.
+A handful of queries, none per row."""
 
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service import choices, extensions, policy
+from service import choices, extensions, overrides, policy
 from service.counting import Graded, Standing, count
 from service.lateness import price
 from service.models import Result, Role, Submission, User
@@ -19,10 +20,6 @@ class Gradebook:
     graded: dict[str, list[Graded]]  # user id -> their graded submissions, oldest first
     questions: list[str]  # question ids, sorted (written last)
     maxima: dict[str, float]  # question id -> its max score, from the reports
-
-
-def question_scores(report: dict) -> dict[str, float]:
-    return {q["id"]: float(q["score"]) for q in report.get("questions", [])}
 
 
 def _latest_success():  # noqa: ANN202 - a correlated scalar subquery
@@ -39,8 +36,8 @@ def load(session: Session, user_id: str | None = None) -> Gradebook:
     rules = policy.current(session)
     users_query = select(User.id, User.name).where(User.role == Role.student).order_by(User.name)
     rows_query = (
-        select(Submission.id, Submission.user_id, Submission.created_at, Result.score, Result.max_score,
-               Result.gradable, Result.report)
+        select(Submission.id, Submission.user_id, Submission.created_at, Result.max_score, Result.gradable,
+               Result.report)
         .join(Result, Result.id == _latest_success())
         .order_by(Submission.created_at, Submission.id)
     )  # fmt: skip
@@ -50,12 +47,13 @@ def load(session: Session, user_id: str | None = None) -> Gradebook:
     users = session.execute(users_query).all()
     granted = extensions.in_force(session, user_id)
     marked = choices.in_force(session, user_id)
+    decided = overrides.in_force(session, user_id)
     graded: dict[str, list[Graded]] = {uid: [] for uid, _ in users}
     maxima: dict[str, float] = {}
-    for sid, uid, received, score, max_score, gradable, report in session.execute(rows_query):
+    for sid, uid, received, max_score, gradable, report in session.execute(rows_query):
         if uid not in graded:
             continue
-        scores = question_scores(report)
+        score, scores, _ = overrides.apply(report, decided.get(sid, []))
         maxima.update({q["id"]: float(q["max_score"]) for q in report.get("questions", [])})
         when = extensions.deadline_for(rules, granted.get(uid))
         graded[uid].append(Graded(sid, received, score, max_score, scores, gradable, price(rules, when, received)))

@@ -5,7 +5,19 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -172,4 +184,25 @@ class Choice(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Override(Base):
+    """A TA's decision on one check of one submission; append-only: the newest per (submission, check) rules.
+
+    The automatic result is never changed; ``auto_score`` is the automatic score when the decision was made,
+    so a regrade that changes it marks the override stale (for review) without losing it."""
+
+    __tablename__ = "overrides"
+    __table_args__ = (Index("ix_overrides_submission_check", "submission_id", "check_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
+    check_id: Mapped[str] = mapped_column(String(128))
+    score: Mapped[float | None] = mapped_column(Float, default=None)  # None with full_credit
+    full_credit: Mapped[bool] = mapped_column(Boolean, default=False)
+    feedback: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(128))
+    auto_score: Mapped[float | None] = mapped_column(Float, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,4 +1,5 @@
-"""The course: policy versions (deadlines, late credit, the grade that counts), extensions, chosen submissions.
+"""The course: policy versions (deadlines, late credit, the grade that counts), extensions, chosen submissions,
+and TA overrides.
 
 Revision ID: 0002_course
 Revises: 0001
@@ -43,8 +44,22 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
     )
     op.create_index("ix_choices_user_id", "choices", ["user_id", "id"])
+    op.create_table(
+        "overrides",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("submission_id", sa.String(36), sa.ForeignKey("submissions.id"), nullable=False),
+        sa.Column("check_id", sa.String(128), nullable=False),
+        sa.Column("score", sa.Float(), nullable=True),
+        sa.Column("full_credit", sa.Boolean(), nullable=False),
+        sa.Column("feedback", sa.Text(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("author", sa.String(128), nullable=False),
+        sa.Column("auto_score", sa.Float(), nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+    )
+    op.create_index("ix_overrides_submission_check", "overrides", ["submission_id", "check_id", "id"])
 
 
 def downgrade() -> None:
-    for table in ("choices", "extensions", "policy_versions"):
+    for table in ("overrides", "choices", "extensions", "policy_versions"):
         op.drop_table(table)

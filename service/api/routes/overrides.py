@@ -1,0 +1,72 @@
+"""TA overrides of one submission's checks: the history, the effective scores with stale marks, a new decision."""
+
+from fastapi import APIRouter, HTTPException, status
+
+from service import overrides
+from service.api.deps import DatabaseDep, InstructorUser, SessionDep
+from service.course_schemas import EffectiveCheck, OverrideCreate, OverridePublic, OverridesPublic
+from service.models import Override, Submission
+from service.schemas import ErrorPublic
+
+router = APIRouter(prefix="/instructor/submissions/{submission_id}/overrides", tags=["overrides"])
+ERRORS = {code: {"model": ErrorPublic} for code in (401, 403, 404, 409, 422, 503)}
+
+
+def _public(row: Override) -> OverridePublic:
+    return OverridePublic.model_validate(row, from_attributes=True)
+
+
+def _view(session: SessionDep, submission_id: str) -> OverridesPublic:
+    if session.get(Submission, submission_id) is None:
+        raise HTTPException(404, f"No submission {submission_id!r}.")
+    report = overrides.graded_report(session, submission_id)
+    if report is None:
+        raise HTTPException(409, "This submission has no successful grade yet: nothing to override.")
+    rows = overrides.history(session, submission_id)
+    total, _, applied = overrides.apply(report, overrides.newest(rows))
+    return OverridesPublic(
+        submission_id=submission_id,
+        auto_score=float(report.get("score", 0.0)),
+        effective_score=total,
+        effective=[
+            EffectiveCheck(
+                check_id=e.check_id,
+                question=e.question,
+                auto_score=e.auto_score,
+                score=e.score,
+                max_score=e.max_score,
+                stale=e.stale,
+                override_id=e.override.id,
+            )
+            for e in applied
+        ],  # fmt: skip
+        history=[_public(r) for r in rows],
+    )
+
+
+@router.get("", response_model=OverridesPublic, responses=ERRORS)
+def list_overrides(submission_id: str, _: InstructorUser, session: SessionDep) -> OverridesPublic:
+    """Every override of the submission, and the effective score of each overridden check (stale = review it)."""
+    return _view(session, submission_id)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=OverridesPublic, responses=ERRORS)
+def create_override(
+    submission_id: str, body: OverrideCreate, user: InstructorUser, database: DatabaseDep
+) -> OverridesPublic:
+    """A new decision on one check (a new score or full credit, feedback, a required reason); history is kept."""
+    with database.write_session() as session:
+        if session.get(Submission, submission_id) is None:
+            raise HTTPException(404, f"No submission {submission_id!r}.")
+        report = overrides.graded_report(session, submission_id)
+        if report is None:
+            raise HTTPException(409, "This submission has no successful grade yet: nothing to override.")
+        try:
+            overrides.record(
+                session, submission_id, report, check_id=body.check_id, score=body.score,
+                full_credit=body.full_credit, feedback=body.feedback, reason=body.reason, author=user.name,
+            )  # fmt: skip
+        except overrides.OverrideRejected as rejected:
+            raise HTTPException(rejected.status_code, rejected.message) from None
+    with database.session() as session:
+        return _view(session, submission_id)

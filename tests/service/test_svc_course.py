@@ -163,3 +163,31 @@ def test_students_get_403_on_every_course_instructor_route(client: TestClient, t
     ):
         answer = client.request(method, path, json=body, headers=alice)
         assert answer.status_code == 403 and "Instructors only" in answer.json()["detail"], path
+
+
+def test_cli_sets_policy_and_extensions(
+    settings: Settings, database: Database, tokens: Tokens, tmp_path, capsys
+) -> None:  # noqa: ANN001
+    from service import course, extensions, policy
+
+    good = tmp_path / "policy.json"
+    good.write_text('{"timezone": "Europe/Paris", "due_at": "2026-03-28T23:00", "counts": "best"}')
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"timezone": "Europe/Paris", "due_at": "2026-03-29T02:30"}')
+    env = {"VITGRADE_DATABASE_URL": settings.database_url, "VITGRADE_VAR_DIR": str(settings.var_dir)}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        course.get_settings.cache_clear()
+        assert course.main(["policy", "set", str(good), "--author", "prof"]) == 0
+        assert '"due_local": "2026-03-28 23:00:00 CET"' in capsys.readouterr().out
+        assert course.main(["policy", "set", str(bad)]) == 2  # nothing changed
+        assert course.main(["extend", "alice", "--due", "2026-03-30T12:00", "--reason", "illness"]) == 0
+        assert course.main(["revoke", "alice", "--reason", "mistake"]) == 0
+        assert course.main(["extensions"]) == 0
+        course.get_settings.cache_clear()
+    with database.session() as session:
+        assert policy.current(session).counts == "best" and len(policy.history(session)) == 1
+        rows = extensions.history(session)
+        assert [r.action for r in rows] == ["grant", "revoke"] and extensions.in_force(session) == {}
+        assert rows[0].due_at == datetime(2026, 3, 30, 10, 0, tzinfo=UTC)

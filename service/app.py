@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from service import logs
-from service.api.routes import assignment, course, instructor, ops, overrides, submissions, users
+from service.api.routes import assignment, course, exports, instructor, ops, overrides, submissions, users
 from service.auth import Authenticator
 from service.config import Settings, get_settings
 from service.db import Database
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.add_exception_handler(PoolTimeout, _database_unavailable)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(Exception, _internal_error)  # a JSON 500; the traceback goes to the log only
-    for module in (submissions, assignment, instructor, course, overrides, users):
+    for module in (submissions, assignment, instructor, course, overrides, exports, users):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ops.router)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static")

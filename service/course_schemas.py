@@ -107,3 +107,16 @@ class OverridesPublic(BaseModel):
     effective_score: float
     effective: list[EffectiveCheck]
     history: list[OverridePublic] = Field(description="Every override of this submission, oldest first.")
+
+
+class ExportPublic(BaseModel):
+    csv: str = Field(description="The file to upload to the LMS (CRLF line ends).")
+    column: str = Field(description="The grade column written.")
+    missing_in_lms: list[str] = Field(description="Roster students the LMS file lacks (or who lack its key).")
+    missing_in_roster: list[str] = Field(description="LMS students who are not on the roster.")
+
+
+class RosterImported(BaseModel):
+    created: dict[str, str] = Field(description="New students and their tokens (shown once).")
+    updated: list[str] = Field(description="Existing students whose email and SIS ids were updated (tokens kept).")
+    problems: list[str] = Field(description="Rows left out, with why.")

@@ -76,6 +76,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default=Role.student)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    email: Mapped[str | None] = mapped_column(String(254), default=None)  # from the roster import
+    sis_id: Mapped[str | None] = mapped_column(String(64), default=None)  # SIS User ID / Moodle ID number
+    sis_login: Mapped[str | None] = mapped_column(String(128), default=None)  # SIS Login ID
 
 
 class Submission(Base):

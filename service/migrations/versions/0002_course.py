@@ -1,5 +1,5 @@
 """The course: policy versions (deadlines, late credit, the grade that counts), extensions, chosen submissions,
-and TA overrides.
+TA overrides, and the roster's email and SIS ids.
 
 Revision ID: 0002_course
 Revises: 0001
@@ -17,6 +17,10 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("users") as users:
+        users.add_column(sa.Column("email", sa.String(254), nullable=True))
+        users.add_column(sa.Column("sis_id", sa.String(64), nullable=True))
+        users.add_column(sa.Column("sis_login", sa.String(128), nullable=True))
     op.create_table(
         "policy_versions",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
@@ -63,3 +67,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in ("overrides", "choices", "extensions", "policy_versions"):
         op.drop_table(table)
+    with op.batch_alter_table("users") as users:
+        for column in ("sis_login", "sis_id", "email"):
+            users.drop_column(column)

@@ -120,3 +120,28 @@ class RosterImported(BaseModel):
     created: dict[str, str] = Field(description="New students and their tokens (shown once).")
     updated: list[str] = Field(description="Existing students whose email and SIS ids were updated (tokens kept).")
     problems: list[str] = Field(description="Rows left out, with why.")
+
+
+class RosterEntry(BaseModel):
+    name: str
+    role: str
+    email: str | None
+    sis_id: str | None
+    sis_login: str | None
+    created_at: datetime
+
+
+class GradeRow(BaseModel):
+    """One student's grade that counts (the JSON twin of a grades.csv row)."""
+
+    student: str
+    counts: str
+    submission: str | None
+    submitted_at: datetime | None
+    timing: str | None
+    late_minutes: float | None
+    credit_percent: float | None
+    raw_score: float | None
+    final_score: float | None
+    max_score: float | None
+    questions: dict[str, float]

@@ -5,6 +5,7 @@ import statistics
 from sqlalchemy.orm import Session
 
 from service import csvcells, gradebook
+from service.course_schemas import GradeRow
 from service.schemas import QuestionStats
 
 COLUMNS = [
@@ -37,6 +38,24 @@ def grades_csv(session: Session) -> str:
             + [csvcells.number(s.questions.get(q)) for q in book.questions]
         )
     return csvcells.write(COLUMNS + book.questions, rows)
+
+
+def grade_rows(session: Session) -> list[GradeRow]:
+    """The rows of grades.csv as data (the instructor page's grade table)."""
+    rows = []
+    for s in gradebook.load(session).students:
+        g = s.submission
+        rows.append(
+            GradeRow(
+                student=s.name, counts=s.rule.value, submission=g.submission_id if g else None,
+                submitted_at=g.received if g else None, timing=g.pricing.timing.value if g else None,
+                late_minutes=round(g.pricing.late_s / 60, 2) if g else None,
+                credit_percent=round(g.pricing.credit * 100, 4) if g else None, raw_score=g.raw if g else None,
+                final_score=round(s.final, 4) if s.final is not None else None,
+                max_score=g.max_score if g else None, questions=s.questions,
+            )
+        )  # fmt: skip
+    return rows
 
 
 def stats(session: Session) -> tuple[list[QuestionStats], QuestionStats, int]:

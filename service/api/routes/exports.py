@@ -6,9 +6,9 @@ from fastapi import APIRouter, File, HTTPException, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 
-from service import exports, gradebook, roster
+from service import exports, gradebook, grades, roster
 from service.api.deps import DatabaseDep, InstructorUser, SessionDep
-from service.course_schemas import ExportPublic, RosterImported
+from service.course_schemas import ExportPublic, GradeRow, RosterEntry, RosterImported
 from service.models import Role, User
 from service.schemas import ErrorPublic
 
@@ -67,6 +67,19 @@ def moodle(
 ) -> ExportPublic:
     """A Moodle "Import grades from CSV" file keyed by email address or ID number."""
     return _public(exports.moodle(gradebook.load(session), _students(session), key, item))
+
+
+@router.get("/roster", response_model=list[RosterEntry], responses=ERRORS)
+def list_roster(_: InstructorUser, session: SessionDep) -> list[RosterEntry]:
+    """Everyone with a token (students and instructors), with email and SIS ids; never the tokens."""
+    users = session.scalars(select(User).order_by(User.role, User.name))
+    return [RosterEntry.model_validate(u, from_attributes=True) for u in users]
+
+
+@router.get("/grades", response_model=list[GradeRow], responses=ERRORS)
+def grades_json(_: InstructorUser, session: SessionDep) -> list[GradeRow]:
+    """The grade that counts per student, as data (grades.csv's rows)."""
+    return grades.grade_rows(session)
 
 
 @router.post("/roster", response_model=RosterImported, responses=ERRORS)

@@ -2,15 +2,17 @@
 
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Response, status
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import func, select
 
 from service import grades, queue, submissions
-from service.api.deps import DatabaseDep, InstructorUser, Offset, SessionDep, SettingsDep, limit_query
+from service.api.deps import DatabaseDep, InstructorUser, Offset, SessionDep, SettingsDep, StoreDep, limit_query
 from service.models import Status, Submission, User
-from service.schemas import ErrorPublic, RegradeAllCreated, RegradeCreated, StatsPublic, SubmissionPublic
+from service.schemas import ErrorPublic
+from service.uploads import RegradeAllCreated, RegradeCreated, StatsPublic, SubmissionPublic, work_name
 
 router = APIRouter(prefix="/instructor", tags=["instructor"])
 ERRORS = {code: {"model": ErrorPublic} for code in (401, 403, 404, 409, 503)}
@@ -53,6 +55,24 @@ def full_report(submission_id: str, _: InstructorUser, session: SessionDep) -> d
     if result is None:
         raise HTTPException(404, f"No grade for submission {submission_id!r}.")
     return result.report
+
+
+@router.get("/submissions/{submission_id}/files/{index}", responses=ERRORS)
+def download_file(submission_id: str, index: int, _: InstructorUser, session: SessionDep, store: StoreDep) -> Response:
+    """One file the student handed in, as they sent it (an attachment: never rendered by the browser)."""
+    submission = session.get(Submission, submission_id)
+    if submission is None or not 0 <= index < len(submission.files):
+        raise HTTPException(404, f"No file {index} in submission {submission_id!r}.")
+    entry = submission.files[index]
+    name = work_name(entry["name"], index)
+    return Response(
+        store.get(entry["sha256"]),
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": f"attachment; filename=\"upload-{index}\"; filename*=UTF-8''{quote(name)}",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @router.get("/grades.csv", response_class=PlainTextResponse, responses=ERRORS)

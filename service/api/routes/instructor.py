@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from service import grades, queue, submissions
 from service.api.deps import DatabaseDep, InstructorUser, Offset, SessionDep, SettingsDep, StoreDep, limit_query
 from service.models import Status, Submission, User
-from service.schemas import ErrorPublic
-from service.uploads import RegradeAllCreated, RegradeCreated, StatsPublic, SubmissionPublic, work_name
+from service.schemas import ErrorPublic, RegradeAllCreated, RegradeCreated, StatsPublic, SubmissionPublic
+from service.uploads import work_name
 
 router = APIRouter(prefix="/instructor", tags=["instructor"])
 ERRORS = {code: {"model": ErrorPublic} for code in (401, 403, 404, 409, 503)}

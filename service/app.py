@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.add_exception_handler(Exception, _internal_error)  # a JSON 500; the traceback goes to the log only
     for module in (submissions, assignment, instructor, course, overrides, exports, users):
         app.include_router(module.router, prefix="/api/v1")
+    app.include_router(overrides.imports, prefix="/api/v1")
     app.include_router(ops.router)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static")
     return app

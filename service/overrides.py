@@ -5,6 +5,8 @@ automatic one. An override is *stale* when the automatic score under it has chan
 (a regrade): it still applies, and it is listed for review. Totals, grades and exports use effective scores.
 """
 
+import csv
+import io
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -56,14 +58,10 @@ def record(
     author: str,
 ) -> Override:
     """A new override of ``check_id`` against the submission's current ``report`` (``OverrideRejected`` if bad)."""
-    check = _checks(report).get(check_id)
-    if check is None:
-        raise OverrideRejected(404, f"No check {check_id!r} in this submission's report.")
-    top = float(check.get("max_score", 0.0))
-    if not full_credit and (score is None or not 0 <= score <= top):
-        raise OverrideRejected(422, f"Score for {check_id} must be between 0 and {top:g} (got {score!r}).")
-    if not reason.strip():
-        raise OverrideRejected(422, "A reason is required (it is kept in the history).")
+    problem = _problem(report, check_id, score, full_credit, reason)
+    if problem is not None:
+        raise OverrideRejected(*problem)
+    check = _checks(report)[check_id]
     row = Override(
         submission_id=submission_id,
         check_id=check_id,
@@ -77,6 +75,55 @@ def record(
     session.add(row)
     session.flush()
     return row
+
+
+def _problem(
+    report: dict, check_id: str, score: float | None, full_credit: bool, reason: str
+) -> tuple[int, str] | None:
+    """Why an override cannot be made (HTTP status, message), or None."""
+    check = _checks(report).get(check_id)
+    if check is None:
+        return 404, f"No check {check_id!r} in this submission's report."
+    top = float(check.get("max_score", 0.0))
+    if not full_credit and (score is None or not 0 <= score <= top):
+        return 422, f"Score for {check_id} must be between 0 and {top:g} (got {score!r})."
+    if not reason.strip():
+        return 422, "A reason is required (it is kept in the history)."
+    return None
+
+
+def import_csv(session: Session, text: str, author: str) -> int:
+    """Overrides from a CSV (``submission, check_id, score`` (a number or ``full``), ``reason``, ``feedback``):
+    every row is checked first, and one bad row changes nothing (``OverrideRejected`` lists the problems)."""
+    rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+    missing = {"submission", "check_id", "score", "reason"} - set(rows[0] if rows else [])
+    if not rows or missing:
+        raise OverrideRejected(422, f"Nothing was changed: the CSV needs the columns {sorted(missing) or 'and rows'}.")
+    plans, problems, reports = [], [], {}
+    for number, row in enumerate(rows, start=2):
+        sid, raw = (row.get("submission") or "").strip(), (row.get("score") or "").strip()
+        if sid not in reports:
+            reports[sid] = graded_report(session, sid)
+        full = raw.lower() == "full"
+        try:
+            score = None if full else float(raw)
+        except ValueError:
+            score = None
+        plan = {"check_id": (row.get("check_id") or "").strip(), "score": score, "full_credit": full,
+                "feedback": row.get("feedback") or "", "reason": row.get("reason") or ""}  # fmt: skip
+        if reports[sid] is None:
+            problems.append(f"row {number}: no graded submission {sid!r}")
+            continue
+        problem = _problem(reports[sid], plan["check_id"], score, full, plan["reason"])
+        if problem is not None:
+            problems.append(f"row {number}: {problem[1]}")
+            continue
+        plans.append((sid, plan))
+    if problems:
+        raise OverrideRejected(422, "Nothing was changed: " + "; ".join(problems[:20]))
+    for sid, plan in plans:
+        record(session, sid, reports[sid], author=author, **plan)
+    return len(plans)
 
 
 def in_force(session: Session, user_id: str | None = None) -> dict[str, list[Override]]:

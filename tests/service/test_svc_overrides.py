@@ -81,3 +81,41 @@ def test_students_get_403_on_override_routes(client: TestClient, tokens: Tokens,
     assert client.get(url, headers=alice).status_code == 403
     answer = client.post(url, json={"check_id": "q1.shape", "full_credit": True, "reason": "me"}, headers=alice)
     assert answer.status_code == 403 and "Instructors only" in answer.json()["detail"]
+
+
+def test_override_csv_all_or_nothing(client: TestClient, tokens: Tokens, database: Database) -> None:
+    teacher = Tokens.header(tokens.instructor)
+    first = submit(client, tokens.alice)
+    grade_next(database, report(1, 5))
+    second = submit(client, tokens.bob)
+    grade_next(database, report(2, 2))
+    url = "/api/v1/instructor/overrides/import"
+
+    def send(text: str):  # noqa: ANN202
+        return client.post(url, files={"file": ("o.csv", text.encode(), "text/csv")}, headers=teacher)
+
+    bad = (
+        "submission,check_id,score,reason,feedback\r\n"
+        f"{first},q1.shape,4,fair,\r\n"  # a good row: not written either
+        f"{second},q1.shape,7,too many points,\r\n"
+        f"{second},q2.equivalence,full,,\r\n"
+        f"nope,q1.shape,1,x,\r\n"
+        f"{first},q1.shape,many,x,\r\n"
+    )
+    answer = send(bad)
+    assert answer.status_code == 422, answer.text
+    detail = answer.json()["detail"]
+    assert detail.startswith("Nothing was changed") and all(f"row {n}" in detail for n in (3, 4, 5, 6)), detail
+    assert "row 2" not in detail
+    for sid in (first, second):
+        assert client.get(f"/api/v1/instructor/submissions/{sid}/overrides", headers=teacher).json()["history"] == []
+    assert send("submission,score\r\nx,1\r\n").status_code == 422  # columns missing
+    good = (
+        f"submission,check_id,score,reason,feedback\r\n{first},q1.shape,4,fair,ok\r\n"
+        f"{second},q2.equivalence,full,rubric,\r\n"
+    )
+    assert send(good).json() == {"created": 2}
+    assert (
+        final_of(client, tokens, "alice")["final_score"] == "9"
+        and final_of(client, tokens, "bob")["final_score"] == "7"
+    )

@@ -1,6 +1,9 @@
 """TA overrides of one submission's checks: the history, the effective scores with stale marks, a new decision."""
 
-from fastapi import APIRouter, HTTPException, status
+from typing import Annotated
+
+from fastapi import APIRouter, File, HTTPException, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
 
 from service import overrides
 from service.api.deps import DatabaseDep, InstructorUser, SessionDep
@@ -70,3 +73,31 @@ def create_override(
             raise HTTPException(rejected.status_code, rejected.message) from None
     with database.session() as session:
         return _view(session, submission_id)
+
+
+imports = APIRouter(prefix="/instructor/overrides", tags=["overrides"])
+
+
+@imports.post("/import", responses=ERRORS)
+async def import_overrides(
+    user: InstructorUser,
+    database: DatabaseDep,
+    file: Annotated[UploadFile, File(description="CSV: submission, check_id, score (or 'full'), reason, feedback.")],
+) -> dict:
+    """Many overrides at once; every row is checked first and one bad row changes nothing (422 with the rows)."""
+    data = await file.read(5 * 1024 * 1024 + 1)
+    if len(data) > 5 * 1024 * 1024:
+        raise HTTPException(413, f"{file.filename}: over 5 MiB.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise HTTPException(422, f"{file.filename} is not UTF-8 text; save it as UTF-8 CSV.") from None
+
+    def run() -> int:
+        with database.write_session() as session:
+            return overrides.import_csv(session, text, user.name)
+
+    try:
+        return {"created": await run_in_threadpool(run)}
+    except overrides.OverrideRejected as rejected:
+        raise HTTPException(rejected.status_code, rejected.message) from None

@@ -176,3 +176,18 @@ def graded_report(session: Session, submission_id: str) -> dict | None:
         .order_by(Result.id.desc())
         .limit(1)
     ).first()
+
+
+def annotate(view: dict, report: dict, rows: list[Override]) -> dict:
+    """A student view with the TA's decisions: ``effective_score`` and, on each overridden check,
+    ``override: {score, feedback}`` (the reason and the author stay staff-only)."""
+    total, questions, applied = apply(report, rows)
+    decided = {e.check_id: e for e in applied}
+    view["effective_score"] = total
+    for q in view.get("questions", []):
+        q["effective_score"] = questions.get(q["id"], q["score"])
+    for check in view.get("checks", []):
+        if check.get("id") in decided:
+            e = decided[check["id"]]
+            check["override"] = {"score": e.score, "feedback": e.override.feedback}
+    return view

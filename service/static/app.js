@@ -145,7 +145,8 @@ async function showReport(id) {
     return;
   }
   const parts = [];
-  const total = el("p", "Score: " + fmt(report.score) + " / " + fmt(report.max_score), "total");
+  const score = report.effective_score === undefined ? report.score : report.effective_score;
+  const total = el("p", "Score: " + fmt(score) + " / " + fmt(report.max_score), "total");
   total.id = "total-score";
   parts.push(total);
   if (!report.succeeded) parts.push(el("p", "The grader failed on this submission; this is not a grade. " + report.message, "error"));
@@ -158,7 +159,8 @@ async function showReport(id) {
     byQuestion.get(c.question).checks.push(c);
   }
   for (const [qid, entry] of byQuestion) {
-    const heading = el("h3", qid + (entry.score ? ": " + fmt(entry.score.score) + " / " + fmt(entry.score.max_score) : ""));
+    const qscore = entry.score ? (entry.score.effective_score === undefined ? entry.score.score : entry.score.effective_score) : null;
+    const heading = el("h3", qid + (entry.score ? ": " + fmt(qscore) + " / " + fmt(entry.score.max_score) : ""));
     const table = el("table");
     table.className = "checks";
     table.dataset.question = qid;
@@ -179,6 +181,10 @@ async function showReport(id) {
       else if (c.message) cell.appendChild(el("div", c.message, "message"));
       if (c.hint && !said.has(c.message)) cell.appendChild(el("div", "Hint: " + c.hint, "hint"));
       if (c.message) said.add(c.message);
+      if (c.override) {
+        cell.appendChild(el("div", "Reviewed by your TA: " + fmt(c.override.score) + " / " + fmt(c.max_score) +
+          (c.override.feedback ? ". " + c.override.feedback : "."), "override"));
+      }
       row.appendChild(cell);
       body.appendChild(row);
     }

@@ -7,26 +7,23 @@ import io
 from conftest import Tokens
 from fastapi.testclient import TestClient
 from test_svc_instructor import grade_next, submit
+from test_svc_worker import fake_report
 
+from grader.report import Report
 from service.db import Database
 
 
 def report(q1_shape: float, q2_eq: float) -> dict:
+    """A complete report (the grader's model, as a worker stores it) with two checks."""
     checks = [
-        {"id": "q1.shape", "question": "Q1", "score": q1_shape, "max_score": 5.0, "status": "failed"},
-        {"id": "q2.equivalence", "question": "Q2", "score": q2_eq, "max_score": 5.0, "status": "passed"},
-    ]
-    return {
-        "score": q1_shape + q2_eq,
-        "max_score": 10.0,
-        "succeeded": True,
-        "gradable": True,
-        "questions": [
-            {"id": "Q1", "score": q1_shape, "max_score": 5.0},
-            {"id": "Q2", "score": q2_eq, "max_score": 5.0},
-        ],
-        "checks": checks,
-    }
+        {"id": "q1.shape", "question": "Q1", "category": "shape", "score": q1_shape, "max_score": 5.0,
+         "status": "failed"},
+        {"id": "q2.equivalence", "question": "Q2", "category": "equivalence", "score": q2_eq, "max_score": 5.0,
+         "status": "passed"},
+    ]  # fmt: skip
+    questions = [{"id": "Q1", "score": q1_shape, "max_score": 5.0}, {"id": "Q2", "score": q2_eq, "max_score": 5.0}]
+    base = fake_report(q1_shape + q2_eq).model_dump(mode="json")
+    return Report.model_validate({**base, "questions": questions, "checks": checks}).model_dump(mode="json")
 
 
 def final_of(client: TestClient, tokens: Tokens, student: str = "alice") -> dict:
@@ -119,3 +116,17 @@ def test_override_csv_all_or_nothing(client: TestClient, tokens: Tokens, databas
         final_of(client, tokens, "alice")["final_score"] == "9"
         and final_of(client, tokens, "bob")["final_score"] == "7"
     )
+
+
+def test_student_sees_effective_score_and_feedback_not_the_reason(
+    client: TestClient, tokens: Tokens, database: Database
+) -> None:
+    sid = submit(client, tokens.alice)
+    grade_next(database, report(1, 5))
+    body = {"check_id": "q1.shape", "score": 4, "reason": "staff-only note", "feedback": "good reshape"}
+    client.post(f"/api/v1/instructor/submissions/{sid}/overrides", json=body, headers=Tokens.header(tokens.instructor))
+    view = client.get(f"/api/v1/submissions/{sid}/report", headers=Tokens.header(tokens.alice)).json()
+    assert view["score"] == 6 and view["effective_score"] == 9  # the grader's result is kept as it was
+    check = next(c for c in view["checks"] if c["id"] == "q1.shape")
+    assert check["override"] == {"score": 4, "feedback": "good reshape"} and "staff-only" not in str(view)
+    assert next(q for q in view["questions"] if q["id"] == "Q1")["effective_score"] == 4

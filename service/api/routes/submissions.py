@@ -6,7 +6,7 @@ from fastapi import APIRouter, File, HTTPException, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
-from service import submissions, uploads
+from service import overrides, submissions, uploads
 from service.api.deps import (
     ClockDep,
     CurrentUser,
@@ -101,8 +101,11 @@ def _latest_report(session: SessionDep, user: CurrentUser, submission_id: str) -
 
 @router.get("/{submission_id}/report", responses=ERRORS)
 def get_report(submission_id: str, user: CurrentUser, session: SessionDep) -> dict:
-    """The latest grade's report, student view (hidden checks masked, no staff traceback, no raw log)."""
-    return render_report(_latest_report(session, user, submission_id), "json")
+    """The latest grade's report, student view (hidden checks masked, no staff traceback, no raw log), with the
+    TA's overrides: ``effective_score`` and, on an overridden check, ``override: {score, feedback}``."""
+    report = _latest_report(session, user, submission_id)
+    rows = overrides.newest(overrides.history(session, submission_id)) if report.get("succeeded") else []
+    return overrides.annotate(render_report(report, "json"), report, rows)
 
 
 @router.get("/{submission_id}/report/gradescope", responses=ERRORS)

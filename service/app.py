@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     for module in (submissions, assignment, instructor, course, overrides, exports, users):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(overrides.imports, prefix="/api/v1")
+    app.include_router(overrides.reviews, prefix="/api/v1")
     app.include_router(ops.router)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static")
     return app

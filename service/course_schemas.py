@@ -145,3 +145,35 @@ class GradeRow(BaseModel):
     final_score: float | None
     max_score: float | None
     questions: dict[str, float]
+
+
+class AnswerPublic(BaseModel):
+    student: str
+    submission_id: str
+    text: str = Field(description="The answer as the student wrote it (render as text, never as HTML).")
+    found: list[str] = Field(description="Rubric concepts the grader found.")
+    missing: list[str] = Field(description="Rubric concepts it did not find.")
+    confidence: float = Field(description="Fraction of the concepts found (0..1).")
+    auto_score: float
+    effective_score: float
+    max_score: float
+
+
+class ReviewGroup(BaseModel):
+    size: int
+    answers: list[AnswerPublic]
+
+
+class ReviewPublic(BaseModel):
+    question: str
+    check_id: str
+    seed: int = Field(description="The seed of the singletons' order (send another for another order).")
+    groups: list[ReviewGroup] = Field(description="Similar answers together, largest groups first.")
+
+
+class GroupDecision(BaseModel):
+    submissions: list[str] = Field(min_length=1, max_length=5000, description="The group's submission ids.")
+    score: float | None = None
+    full_credit: bool = False
+    feedback: str = Field(default="", max_length=10_000)
+    reason: str = Field(min_length=1, max_length=2000)

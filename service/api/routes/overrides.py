@@ -2,12 +2,21 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, HTTPException, UploadFile, status
+from fastapi import APIRouter, File, HTTPException, Query, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 
-from service import overrides
-from service.api.deps import DatabaseDep, InstructorUser, SessionDep
-from service.course_schemas import EffectiveCheck, OverrideCreate, OverridePublic, OverridesPublic
+from service import overrides, review
+from service.api.deps import DatabaseDep, InstructorUser, SessionDep, StoreDep
+from service.course_schemas import (
+    AnswerPublic,
+    EffectiveCheck,
+    GroupDecision,
+    OverrideCreate,
+    OverridePublic,
+    OverridesPublic,
+    ReviewGroup,
+    ReviewPublic,
+)
 from service.models import Override, Submission
 from service.schemas import ErrorPublic
 
@@ -101,3 +110,52 @@ async def import_overrides(
         return {"created": await run_in_threadpool(run)}
     except overrides.OverrideRejected as rejected:
         raise HTTPException(rejected.status_code, rejected.message) from None
+
+
+reviews = APIRouter(prefix="/instructor/review", tags=["overrides"])
+
+
+@reviews.get("/{question}", response_model=ReviewPublic, responses=ERRORS)
+def review_queue(
+    question: str, _: InstructorUser, session: SessionDep, store: StoreDep,
+    seed: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+) -> ReviewPublic:  # fmt: skip
+    """One written question's answers (from each student's counted submission), grouped by similarity."""
+    try:
+        key = review.question_key(question)
+    except ValueError as error:
+        raise HTTPException(404, str(error)) from None
+    groups = review.group(review.collect(session, store, key), seed)
+    return ReviewPublic(
+        question=key, check_id=f"written.{key.lower()}", seed=seed,
+        groups=[ReviewGroup(size=len(g), answers=[AnswerPublic(**_answer(a)) for a in g]) for g in groups],
+    )  # fmt: skip
+
+
+@reviews.post("/{question}/decide", status_code=status.HTTP_201_CREATED, responses=ERRORS)
+def decide_group(question: str, body: GroupDecision, user: InstructorUser, database: DatabaseDep) -> dict:
+    """One decision for a whole group: an override of the question's written check on each submission
+    (all or nothing)."""
+    try:
+        check_id = f"written.{review.question_key(question).lower()}"
+    except ValueError as error:
+        raise HTTPException(404, str(error)) from None
+    with database.write_session() as session:
+        try:
+            for sid in body.submissions:
+                report = overrides.graded_report(session, sid)
+                if report is None:
+                    raise overrides.OverrideRejected(409, f"Submission {sid!r} has no successful grade.")
+                overrides.record(
+                    session, sid, report, check_id=check_id, score=body.score, full_credit=body.full_credit,
+                    feedback=body.feedback, reason=body.reason, author=user.name,
+                )  # fmt: skip
+        except overrides.OverrideRejected as rejected:  # leaving the block with an error rolls every row back
+            raise HTTPException(rejected.status_code, "Nothing was changed: " + rejected.message) from None
+    return {"created": len(body.submissions), "check_id": check_id}
+
+
+def _answer(a: review.Answer) -> dict:
+    return {"student": a.student, "submission_id": a.submission_id, "text": a.text, "found": a.found,
+            "missing": a.missing, "confidence": a.confidence, "auto_score": a.auto_score,
+            "effective_score": a.effective_score, "max_score": a.max_score}  # fmt: skip

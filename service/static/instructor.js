@@ -118,6 +118,42 @@ async function override(event) {
   } catch (error) { note("override-note", error.message); }
 }
 
+async function loadReview(event) {
+  if (event) event.preventDefault();
+  const question = $("review-question").value;
+  const seed = Math.floor(Math.random() * 1000000); // each load, its own order of the single answers
+  let queue;
+  try { queue = await api("/instructor/review/" + encodeURIComponent(question) + "?seed=" + seed); } catch (error) { note("review-note", error.message); return; }
+  note("review-note", queue.groups.length + " groups for " + queue.check_id + ".");
+  $("review-groups").replaceChildren(...queue.groups.map((g) => {
+    const box = el("div", null, "card review-group");
+    box.appendChild(el("h3", g.size + (g.size > 1 ? " similar answers" : " answer")));
+    for (const a of g.answers) {
+      box.appendChild(el("p", a.student + ": " + fmt(a.effective_score) + " / " + fmt(a.max_score) +
+        " (found: " + (a.found.join(", ") || "none") + "; missing: " + (a.missing.join(", ") || "none") + ")", "muted"));
+      box.appendChild(el("blockquote", a.text, "message"));
+    }
+    const form = el("form");
+    const score = el("input"); score.type = "number"; score.step = "any"; score.min = "0"; score.placeholder = "score";
+    const reason = el("input"); reason.placeholder = "reason (required)"; reason.required = true;
+    const feedback = el("input"); feedback.placeholder = "feedback to the students";
+    form.append(score, reason, feedback, el("button", "Apply to the group"));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const body = { submissions: g.answers.map((a) => a.submission_id), score: Number(score.value),
+                     reason: reason.value.trim(), feedback: feedback.value };
+      try {
+        await api("/instructor/review/" + encodeURIComponent(question) + "/decide",
+          { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+        note("review-note", "Applied to " + g.size + " submissions.");
+        loadReview(); loadGrades();
+      } catch (error) { note("review-note", error.message); }
+    });
+    box.appendChild(form);
+    return box;
+  }));
+}
+
 async function loadPolicy() {
   const current = await api("/instructor/policy");
   $("policy-json").value = JSON.stringify(current.policy, null, 2);
@@ -197,6 +233,7 @@ function openInstructorPage() {
   $("override-form").addEventListener("submit", override);
   $("save-policy").addEventListener("click", savePolicy);
   $("extension-form").addEventListener("submit", grant);
+  $("review-form").addEventListener("submit", loadReview);
   refreshAll();
 }
 

@@ -93,6 +93,9 @@ def test_instructor_page_grades_histograms_override_and_student_deadline(
         wait_for(lambda: "effective score 10" in browser.find_element(By.ID, "override-note").text, timeout=20)
         wait_for(lambda: "10" in browser.find_element(By.ID, "grades").text, timeout=20)
         browser.save_screenshot(str(shots(tmp_path) / "instructor-page.png"))
+        browser.find_element(By.CSS_SELECTOR, "#review-form button").click()
+        wait_for(lambda: "groups for written.q3" in browser.find_element(By.ID, "review-note").text, timeout=20)
+        assert browser.find_elements(By.CSS_SELECTOR, "#review-groups .review-group form")
         assert "due_at" in browser.find_element(By.ID, "policy-json").get_attribute("value")
         assert "prof" in browser.find_element(By.ID, "roster").text
 

@@ -19,7 +19,17 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from service import logs
-from service.api.routes import assignment, course, exports, instructor, ops, overrides, submissions, users
+from service.api.routes import (
+    assignment,
+    course,
+    exports,
+    instructor,
+    ops,
+    overrides,
+    regrade_requests,
+    submissions,
+    users,
+)
 from service.auth import Authenticator
 from service.config import Settings, get_settings
 from service.db import Database
@@ -67,7 +77,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.add_exception_handler(PoolTimeout, _database_unavailable)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(Exception, _internal_error)  # a JSON 500; the traceback goes to the log only
-    for module in (submissions, assignment, instructor, course, overrides, exports, users):
+    for module in (submissions, assignment, instructor, course, overrides, exports, regrade_requests, users):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(overrides.imports, prefix="/api/v1")
     app.include_router(overrides.reviews, prefix="/api/v1")

@@ -177,3 +177,27 @@ class GroupDecision(BaseModel):
     full_credit: bool = False
     feedback: str = Field(default="", max_length=10_000)
     reason: str = Field(min_length=1, max_length=2000)
+
+
+class RegradeRequestCreate(BaseModel):
+    check_id: str = Field(min_length=1, max_length=128)
+    message: str = Field(min_length=1, max_length=4000, description="What you want looked at, and why.")
+
+
+class RegradeRequestAnswer(BaseModel):
+    reply: str = Field(min_length=1, max_length=4000, description="Shown to the student.")
+    score: float | None = Field(default=None, description="A new score: makes an override (reason: the reply).")
+    full_credit: bool = False
+
+
+class RegradeRequestPublic(BaseModel):
+    id: int
+    submission_id: str
+    student: str
+    check_id: str
+    message: str
+    created_at: datetime
+    reply: str | None
+    answered_by: str | None
+    answered_at: datetime | None
+    override_id: int | None

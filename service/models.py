@@ -209,3 +209,21 @@ class Override(Base):
     author: Mapped[str] = mapped_column(String(128))
     auto_score: Mapped[float | None] = mapped_column(Float, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RegradeRequest(Base):
+    """A student's request to look at one check again (one per submission and check), and the TA's answer."""
+
+    __tablename__ = "regrade_requests"
+    __table_args__ = (UniqueConstraint("submission_id", "check_id", name="uq_regrade_requests_check"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    check_id: Mapped[str] = mapped_column(String(128))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reply: Mapped[str | None] = mapped_column(Text, default=None)
+    answered_by: Mapped[str | None] = mapped_column(String(128), default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+    override_id: Mapped[int | None] = mapped_column(ForeignKey("overrides.id"), default=None)

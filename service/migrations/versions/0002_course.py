@@ -1,5 +1,5 @@
 """The course: policy versions (deadlines, late credit, the grade that counts), extensions, chosen submissions,
-TA overrides, and the roster's email and SIS ids.
+TA overrides, regrade requests, and the roster's email and SIS ids.
 
 Revision ID: 0002_course
 Revises: 0001
@@ -62,10 +62,24 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
     )
     op.create_index("ix_overrides_submission_check", "overrides", ["submission_id", "check_id", "id"])
+    op.create_table(
+        "regrade_requests",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("submission_id", sa.String(36), sa.ForeignKey("submissions.id"), nullable=False),
+        sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id"), nullable=False),
+        sa.Column("check_id", sa.String(128), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("reply", sa.Text(), nullable=True),
+        sa.Column("answered_by", sa.String(128), nullable=True),
+        sa.Column("answered_at", UTCDateTime(), nullable=True),
+        sa.Column("override_id", sa.Integer(), sa.ForeignKey("overrides.id"), nullable=True),
+        sa.UniqueConstraint("submission_id", "check_id", name="uq_regrade_requests_check"),
+    )
 
 
 def downgrade() -> None:
-    for table in ("overrides", "choices", "extensions", "policy_versions"):
+    for table in ("regrade_requests", "overrides", "choices", "extensions", "policy_versions"):
         op.drop_table(table)
     with op.batch_alter_table("users") as users:
         for column in ("sis_login", "sis_id", "email"):

@@ -181,6 +181,11 @@ async function showReport(id) {
       else if (c.message) cell.appendChild(el("div", c.message, "message"));
       if (c.hint && !said.has(c.message)) cell.appendChild(el("div", "Hint: " + c.hint, "hint"));
       if (c.message) said.add(c.message);
+      if (report.succeeded && !c.hidden) {
+        const ask = el("button", "ask for a regrade", "link");
+        ask.addEventListener("click", () => askRegrade(id, c.id, cell));
+        cell.appendChild(ask);
+      }
       if (c.override) {
         cell.appendChild(el("div", "Reviewed by your TA: " + fmt(c.override.score) + " / " + fmt(c.max_score) +
           (c.override.feedback ? ". " + c.override.feedback : "."), "override"));
@@ -191,6 +196,16 @@ async function showReport(id) {
     parts.push(heading, table);
   }
   box.replaceChildren(...parts);
+}
+
+async function askRegrade(id, checkId, cell) {
+  const message = window.prompt("What should your TA look at again in " + checkId + ", and why?");
+  if (!message || !message.trim()) return;
+  try {
+    await api("/submissions/" + encodeURIComponent(id) + "/regrade-requests",
+      { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ check_id: checkId, message }) });
+    cell.appendChild(el("div", "Regrade requested; the answer will show here.", "muted"));
+  } catch (error) { cell.appendChild(el("div", error.message, "error")); }
 }
 
 function fmt(x) { return Number(x).toFixed(2).replace(/\.?0+$/, ""); }

@@ -154,6 +154,31 @@ async function loadReview(event) {
   }));
 }
 
+async function loadRequests() {
+  const open = await api("/instructor/regrade-requests");
+  note("requests-note", open.length ? open.length + " open." : "None open.");
+  $("requests").replaceChildren(...open.map((r) => {
+    const box = el("div", null, "request");
+    box.appendChild(el("p", r.student + " on " + r.check_id + " (" + r.submission_id.slice(0, 8) + "): " + r.message));
+    const form = el("form");
+    const reply = el("input"); reply.placeholder = "reply to the student"; reply.required = true;
+    const score = el("input"); score.type = "number"; score.step = "any"; score.min = "0"; score.placeholder = "new score (optional)";
+    form.append(reply, score, el("button", "Answer"));
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const body = { reply: reply.value.trim() };
+      if (score.value !== "") body.score = Number(score.value);
+      try {
+        await api("/instructor/regrade-requests/" + r.id + "/answer",
+          { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+        loadRequests(); loadGrades();
+      } catch (error) { note("requests-note", error.message); }
+    });
+    box.appendChild(form);
+    return box;
+  }));
+}
+
 async function loadPolicy() {
   const current = await api("/instructor/policy");
   $("policy-json").value = JSON.stringify(current.policy, null, 2);
@@ -238,7 +263,7 @@ function openInstructorPage() {
 }
 
 function refreshAll() {
-  for (const load of [loadGrades, loadSubmissions, loadPolicy, loadRoster]) load().catch((error) => note("export-note", error.message));
+  for (const load of [loadGrades, loadSubmissions, loadRequests, loadPolicy, loadRoster]) load().catch((error) => note("export-note", error.message));
 }
 
 window.openInstructorPage = openInstructorPage;

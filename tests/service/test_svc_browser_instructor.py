@@ -98,6 +98,7 @@ def test_instructor_page_grades_histograms_override_and_student_deadline(
         assert browser.find_elements(By.CSS_SELECTOR, "#review-groups .review-group form")
         assert "due_at" in browser.find_element(By.ID, "policy-json").get_attribute("value")
         assert "prof" in browser.find_element(By.ID, "roster").text
+        assert browser.find_element(By.ID, "requests-note").text == "None open."
 
         sign_in(browser, service.url, alice)
         wait_for(lambda: "Due " in browser.find_element(By.ID, "deadline").text, timeout=20)

@@ -27,6 +27,7 @@ from service.api.routes import (
     ops,
     overrides,
     regrade_requests,
+    roster,
     submissions,
     users,
 )
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.add_exception_handler(PoolTimeout, _database_unavailable)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(Exception, _internal_error)  # a JSON 500; the traceback goes to the log only
-    for module in (submissions, assignment, instructor, course, overrides, exports, regrade_requests, users):
+    for module in (submissions, assignment, instructor, course, overrides, exports, roster, regrade_requests, users):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(overrides.imports, prefix="/api/v1")
     app.include_router(overrides.reviews, prefix="/api/v1")

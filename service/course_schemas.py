@@ -129,6 +129,12 @@ class RosterEntry(BaseModel):
     sis_id: str | None
     sis_login: str | None
     created_at: datetime
+    revoked_at: datetime | None = Field(default=None, description="When the token was revoked; None = active.")
+
+
+class TokenIssued(BaseModel):
+    name: str
+    token: str = Field(description="Shown once; only its hash is stored.")
 
 
 class GradeRow(BaseModel):

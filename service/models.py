@@ -79,6 +79,7 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(254), default=None)  # from the roster import
     sis_id: Mapped[str | None] = mapped_column(String(64), default=None)  # SIS User ID / Moodle ID number
     sis_login: Mapped[str | None] = mapped_column(String(128), default=None)  # SIS Login ID
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)  # token revoked (a new one reactivates)
 
 
 class Submission(Base):

@@ -214,8 +214,28 @@ async function grant(event) {
 async function loadRoster() {
   const users = await api("/instructor/roster");
   $("roster").querySelector("tbody").replaceChildren(...users.map((u) => {
-    const row = el("tr");
-    cells(row, [u.name, u.role, u.email, u.sis_id]);
+    const row = el("tr", null, u.revoked_at ? "revoked" : "");
+    cells(row, [u.name, u.role, u.email, u.sis_id, u.revoked_at ? "revoked" : "active"]);
+    const actions = el("td");
+    const fresh = el("button", "new token");
+    fresh.addEventListener("click", async () => {
+      try {
+        const issued = await api("/instructor/roster/" + encodeURIComponent(u.name) + "/token", { method: "POST" });
+        save("token-" + u.name + ".txt", issued.token + "\n", "text/plain");
+        note("roster-note", "New token for " + u.name + " downloaded (shown once); the old one no longer works.");
+        loadRoster();
+      } catch (error) { note("roster-note", error.message); }
+    });
+    const revoke = el("button", "revoke");
+    revoke.addEventListener("click", async () => {
+      try {
+        await api("/instructor/roster/" + encodeURIComponent(u.name) + "/revoke", { method: "POST" });
+        note("roster-note", u.name + "'s token is revoked.");
+        loadRoster();
+      } catch (error) { note("roster-note", error.message); }
+    });
+    actions.append(fresh, revoke);
+    row.appendChild(actions);
     return row;
   }));
 }

@@ -5,6 +5,7 @@ row, a test student and a student the roster lacks; the golden files were writte
 format's rules (what Canvas and Moodle import), not from the code's output.
 """
 
+import time
 from pathlib import Path
 
 from conftest import Tokens
@@ -103,3 +104,19 @@ def test_students_get_403_on_export_and_roster_routes(client: TestClient, tokens
     ):
         answer = client.request(method, path, files=files, headers=alice)
         assert answer.status_code == 403 and "Instructors only" in answer.json()["detail"], path
+
+
+def test_revoke_and_issue_tokens_from_the_roster(client: TestClient, tokens: Tokens, settings) -> None:  # noqa: ANN001
+    teacher = Tokens.header(tokens.instructor)
+    revoked = client.post("/api/v1/instructor/roster/alice/revoke", headers=teacher)
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    time.sleep(settings.auth_cache_s + 0.2)  # the token cache forgets within auth_cache_s
+    assert client.get("/api/v1/me", headers=Tokens.header(tokens.alice)).status_code == 401
+    listed = {u["name"]: u for u in client.get("/api/v1/instructor/roster", headers=teacher).json()}
+    assert listed["alice"]["revoked_at"] and listed["bob"]["revoked_at"] is None
+    issued = client.post("/api/v1/instructor/roster/alice/token", headers=teacher).json()
+    assert issued["token"].startswith("vgs_")
+    assert client.get("/api/v1/me", headers=Tokens.header(issued["token"])).json()["name"] == "alice"
+    assert client.post("/api/v1/instructor/roster/nobody/revoke", headers=teacher).status_code == 404
+    assert client.post("/api/v1/instructor/roster/prof/revoke", headers=teacher).status_code == 409
+    assert client.post("/api/v1/instructor/roster/bob/revoke", headers=Tokens.header(tokens.bob)).status_code == 403

@@ -1,4 +1,4 @@
-"""LMS exports (Canvas, Moodle) and the roster import: the instructor's files in, files an LMS imports out."""
+"""LMS exports (Canvas, Moodle) and the grades as JSON: the instructor's files in, files an LMS imports out."""
 
 from typing import Annotated
 
@@ -6,9 +6,9 @@ from fastapi import APIRouter, File, HTTPException, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import select
 
-from service import exports, gradebook, grades, roster
+from service import exports, gradebook, grades
 from service.api.deps import DatabaseDep, InstructorUser, SessionDep
-from service.course_schemas import ExportPublic, GradeRow, RosterEntry, RosterImported
+from service.course_schemas import ExportPublic, GradeRow
 from service.models import Role, User
 from service.schemas import ErrorPublic
 
@@ -17,7 +17,7 @@ ERRORS = {code: {"model": ErrorPublic} for code in (401, 403, 413, 422, 503)}
 MAX_LMS_FILE = 5 * 1024 * 1024
 
 
-async def _text(upload: UploadFile) -> str:
+async def read_csv(upload: UploadFile) -> str:
     data = await upload.read(MAX_LMS_FILE + 1)
     if len(data) > MAX_LMS_FILE:
         raise HTTPException(413, f"{upload.filename}: over {MAX_LMS_FILE} bytes.")
@@ -46,7 +46,7 @@ async def canvas(
     column: Annotated[str | None, Query(max_length=300, description="Assignment column 'Name (id)'.")] = None,
 ) -> ExportPublic:
     """Your Canvas export filled with the grades that count, ready for Canvas's gradebook import."""
-    text = await _text(file)
+    text = await read_csv(file)
 
     def build() -> exports.Export:
         with database.session() as session:
@@ -69,27 +69,7 @@ def moodle(
     return _public(exports.moodle(gradebook.load(session), _students(session), key, item))
 
 
-@router.get("/roster", response_model=list[RosterEntry], responses=ERRORS)
-def list_roster(_: InstructorUser, session: SessionDep) -> list[RosterEntry]:
-    """Everyone with a token (students and instructors), with email and SIS ids; never the tokens."""
-    users = session.scalars(select(User).order_by(User.role, User.name))
-    return [RosterEntry.model_validate(u, from_attributes=True) for u in users]
-
-
 @router.get("/grades", response_model=list[GradeRow], responses=ERRORS)
 def grades_json(_: InstructorUser, session: SessionDep) -> list[GradeRow]:
     """The grade that counts per student, as data (grades.csv's rows)."""
     return grades.grade_rows(session)
-
-
-@router.post("/roster", response_model=RosterImported, responses=ERRORS)
-async def import_roster(
-    _: InstructorUser,
-    database: DatabaseDep,
-    file: Annotated[UploadFile, File(description="CSV: student, email, sis_id, sis_login (LF or CRLF).")],
-) -> RosterImported:
-    """New students get tokens (shown once); existing ones get their email and SIS ids updated; bad rows are
-    reported and left out."""
-    rows, problems = roster.parse_roster(await _text(file))
-    created, updated = await run_in_threadpool(roster.import_rows, database, rows)
-    return RosterImported(created=created, updated=updated, problems=problems)

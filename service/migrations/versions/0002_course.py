@@ -21,6 +21,7 @@ def upgrade() -> None:
         users.add_column(sa.Column("email", sa.String(254), nullable=True))
         users.add_column(sa.Column("sis_id", sa.String(64), nullable=True))
         users.add_column(sa.Column("sis_login", sa.String(128), nullable=True))
+        users.add_column(sa.Column("revoked_at", UTCDateTime(), nullable=True))
     op.create_table(
         "policy_versions",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
@@ -82,5 +83,5 @@ def downgrade() -> None:
     for table in ("regrade_requests", "overrides", "choices", "extensions", "policy_versions"):
         op.drop_table(table)
     with op.batch_alter_table("users") as users:
-        for column in ("sis_login", "sis_id", "email"):
+        for column in ("revoked_at", "sis_login", "sis_id", "email"):
             users.drop_column(column)

@@ -45,6 +45,7 @@ class SubmissionStanding(BaseModel):
     received_at: datetime
     timing: str = Field(description="on_time, late, or practice (after the close: no credit).")
     late_minutes: float
+    late_token_hours: int = Field(description="Late tokens spent on this submission (whole hours).")
     credit_percent: float
     raw_score: float
     final_score: float

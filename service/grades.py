@@ -10,7 +10,7 @@ from service.schemas import QuestionStats
 
 COLUMNS = [
     "student", "counts", "submission", "submitted_at", "submitted_local", "timing", "late_minutes",
-    "credit_percent", "raw_score", "final_score", "max_score",
+    "late_token_hours", "credit_percent", "raw_score", "final_score", "max_score",
 ]  # fmt: skip
 
 
@@ -30,6 +30,7 @@ def grades_csv(session: Session) -> str:
                 book.policy.local(g.received) if g else "",
                 g.pricing.timing.value if g else "",
                 csvcells.number(round(g.pricing.late_s / 60, 2)) if g else "",
+                csvcells.number(g.pricing.token_hours) if g else "",
                 csvcells.number(round(g.pricing.credit * 100, 4)) if g else "",
                 csvcells.number(g.raw) if g else "",
                 csvcells.number(round(s.final, 4)) if s.final is not None else "",

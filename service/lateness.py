@@ -9,10 +9,15 @@ Computed when grades are read (never stored), so a new policy or extension re-pr
   last window, 0 %. An extension shifts every window by the same amount as it moves the due time.
 - Decay: ``credit = max(floor, 100 - rate * late_hours)`` with ``late_hours = late_s / 3600`` in real
   elapsed time (a DST change does not add or remove an hour).
+- Late tokens: a budget of ``late_token_hours`` per student, spent automatically in whole hours
+  (``ceil(late hours)``, at most the budget): they move that submission's due time (and windows) by
+  the hours spent; credit is then priced on what lateness is left. (One assignment: the budget is
+  not shared with other assignments.)
 - Close: the extension's close time if it gives one, else the later of the policy's close and the
   extended due time. Received after the close: ``practice`` (0 %, never counts).
 """
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -39,8 +44,9 @@ class Deadline:
 @dataclass(frozen=True)
 class Pricing:
     timing: Timing
-    late_s: float  # seconds after the due time (0 when on time)
+    late_s: float  # seconds after the due time (0 when on time without tokens)
     credit: float  # 0..1
+    token_hours: int = 0  # late tokens spent (whole hours)
 
     @property
     def counts(self) -> bool:
@@ -73,7 +79,12 @@ def price(policy: Policy, when: Deadline, received: datetime) -> Pricing:
     late_s = (received - when.due_at).total_seconds()
     if late_s <= policy.grace_minutes * 60:
         return ON_TIME
-    return Pricing(Timing.late, late_s, _late_credit(policy, when, received, late_s))
+    tokens = min(policy.late_token_hours, math.ceil(late_s / 3600))
+    left_s = late_s - tokens * 3600  # the tokens move this student's due time by whole hours
+    if left_s <= policy.grace_minutes * 60:
+        return Pricing(Timing.on_time, late_s, 1.0, tokens)
+    moved = Deadline(when.due_at + timedelta(hours=tokens), when.close_at, when.shift + timedelta(hours=tokens), True)
+    return Pricing(Timing.late, late_s, _late_credit(policy, moved, received, left_s), tokens)
 
 
 def _late_credit(policy: Policy, when: Deadline, received: datetime, late_s: float) -> float:

@@ -54,6 +54,7 @@ class Policy(BaseModel):
     windows: list[Window] = Field(default_factory=list, max_length=20, description="For late_mode=windows.")
     decay_percent_per_hour: float = Field(default=0, ge=0, le=100, description="For late_mode=decay.")
     decay_floor_percent: float = Field(default=0, ge=0, le=100, description="For late_mode=decay.")
+    late_token_hours: int = Field(default=0, ge=0, le=24 * 30, description="Late tokens per student, in hours.")
     close_at: datetime | None = Field(default=None, description="Hard close; None = never closes.")
     after_close: AfterClose = AfterClose.refuse
     counts: Counts = Counts.latest

@@ -32,6 +32,7 @@ def for_student(session: Session, user_id: str) -> StandingPublic | None:
                 received_at=g.received,
                 timing=g.pricing.timing.value,
                 late_minutes=round(g.pricing.late_s / 60, 2),
+                late_token_hours=g.pricing.token_hours,
                 credit_percent=round(g.pricing.credit * 100, 4),
                 raw_score=g.raw,
                 final_score=round(g.final, 4),

@@ -133,3 +133,20 @@ def test_best_per_question_is_opt_in_and_credited() -> None:
     per_q = count(Standing("a", "u", Counts.best_per_question), subs)
     assert per_q.questions == {"Q1": 5, "Q2": pytest.approx(6.4)} and per_q.final == pytest.approx(11.4)
     assert count(Standing("a", "u", Counts.latest), subs).questions == {"Q1": 2, "Q2": 8}
+
+
+@pytest.mark.parametrize(
+    ("late", "timing", "credit", "tokens"),
+    [
+        (timedelta(minutes=10), Timing.on_time, 1.0, 0),  # in the grace: no token spent
+        (timedelta(minutes=10) + S, Timing.on_time, 1.0, 1),  # one token covers the first hour
+        (timedelta(hours=3), Timing.on_time, 1.0, 3),  # the whole budget
+        (timedelta(hours=3, minutes=10), Timing.on_time, 1.0, 3),  # the budget, then the grace
+        (timedelta(hours=5), Timing.late, 0.8, 3),  # 2 h left to price: 100 - 10 x 2
+    ],
+)
+def test_late_tokens_are_spent_in_whole_hours(late: timedelta, timing: Timing, credit: float, tokens: int) -> None:
+    rules = Policy(due_at=DUE, grace_minutes=10, late_mode="decay", decay_percent_per_hour=10, late_token_hours=3)
+    priced = price(rules, deadline(rules), DUE + late)
+    assert (priced.timing, priced.token_hours) == (timing, tokens)
+    assert priced.credit == pytest.approx(credit)

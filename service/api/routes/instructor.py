@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Response, status
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import func, select
 
-from service import grades, queue, submissions
+from service import grades, queue, submissions, views
 from service.api.deps import DatabaseDep, InstructorUser, Offset, SessionDep, SettingsDep, StoreDep, limit_query
 from service.models import Status, Submission, User
 from service.schemas import ErrorPublic, RegradeAllCreated, RegradeCreated, StatsPublic, SubmissionPublic
@@ -38,14 +38,14 @@ def list_all(
     """All submissions, newest first, filtered by student name, status and creation time (ISO 8601)."""
     user_id = _student_id(session, student) if student else None
     rows = submissions.list_for(session, user_id=user_id, status=status, since=since, limit=limit, offset=offset)
-    return [submissions.public(session, s) for s in rows]
+    return views.of(session, rows)
 
 
 @router.get("/students/{name}/submissions", response_model=list[SubmissionPublic], responses=ERRORS)
 def student_history(name: str, _: InstructorUser, session: SessionDep) -> list[SubmissionPublic]:
     """One student's submissions with every grade each received."""
     rows = submissions.list_for(session, user_id=_student_id(session, name), limit=10_000)
-    return [submissions.public(session, s) for s in rows]
+    return views.of(session, rows)
 
 
 @router.get("/submissions/{submission_id}/report", responses=ERRORS)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, File, HTTPException, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
-from service import overrides, submissions, uploads
+from service import overrides, submissions, uploads, views
 from service.api.deps import (
     ClockDep,
     CurrentUser,
@@ -76,14 +76,14 @@ def list_submissions(
 ) -> list[SubmissionPublic]:
     """The caller's own submissions, newest first."""
     rows = submissions.list_for(session, user_id=user.id, limit=limit, offset=offset)
-    return [submissions.public(session, s) for s in rows]
+    return views.of(session, rows)
 
 
 @router.get("/{submission_id}", response_model=SubmissionPublic, responses=ERRORS)
 def get_submission(submission_id: str, user: CurrentUser, database: DatabaseDep) -> Response:
     """Status: queued (with its queue position), running (with progress), done or error."""
     with database.engine.connect() as conn:
-        view = submissions.status_view(conn, submission_id, user)
+        view = views.status_view(conn, submission_id, user)
     if view is None:
         raise HTTPException(404, f"No submission {submission_id!r} among yours.")
     return Response(view.model_dump_json(), media_type="application/json")  # already validated: skip a second pass

@@ -207,10 +207,12 @@ def test_huge_request_header_is_431_quickly_and_the_server_keeps_serving(tmp_pat
         sent, answer = send_huge_header(service.port, 200 * 2**20, deadline=started + 15)
         elapsed = time.monotonic() - started
         assert answer.startswith(b"HTTP/1.1 431"), (sent, answer[:300], service.log_tail())
-        assert sent < 4 * 2**20, f"the server read {sent} bytes of headers before answering"
+        assert sent < 64 * 2**20, f"{sent} bytes went out before the answer"  # kernel buffers hold a few MiB
         assert elapsed < 5, f"answered after {elapsed:.1f} s"
         detail = json.loads(answer.split(b"\r\n\r\n", 1)[1])["detail"]
         assert "headers too large" in detail and str(32 * 1024) in detail, detail
+        read = int(detail.split("large: ")[1].split(" bytes")[0])  # what the server itself read of the head
+        assert 32 * 1024 < read <= 32 * 1024 + 256 * 1024, read  # the cap plus at most one read
         assert httpx.get(service.url + "/healthz", timeout=5).status_code == 200
         padded = httpx.get(service.url + "/healthz", headers={"X-Pad": "a" * 16_000}, timeout=5)
         assert padded.status_code == 200  # ordinary large headers (cookies, long tokens) still pass

@@ -92,7 +92,7 @@ serve)
         --host "${VITGRADE_HOST:-0.0.0.0}" --port "${VITGRADE_PORT:-8000}" \
         --proxy-headers --forwarded-allow-ips "${VITGRADE_FORWARDED_ALLOW_IPS:-127.0.0.1}" \
         --timeout-keep-alive 5 --limit-concurrency "${VITGRADE_LIMIT_CONCURRENCY:-200}" \
-        --no-server-header "$@"
+        --http service.http:HeaderCappedProtocol --no-server-header "$@"
     ;;
 worker)
     prepare_sqlite

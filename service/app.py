@@ -5,8 +5,9 @@ Run it with ``uvicorn service.app:app`` (settings from ``VITGRADE_*``) or ``pyth
 
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,13 +19,26 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from service import logs
-from service.api.routes import assignment, instructor, ops, similarity, submissions, users
+from service.api.routes import (
+    assignment,
+    course,
+    exports,
+    instructor,
+    ops,
+    overrides,
+    regrade_requests,
+    roster,
+    similarity,
+    submissions,
+    users,
+)
 from service.auth import Authenticator
 from service.config import Settings, get_settings
 from service.db import Database
 from service.docs_pages import add_offline_docs
 from service.middleware import BodyLimitMiddleware
 from service.migrate import upgrade
+from service.models import utcnow
 from service.storage import open_store
 
 log = logging.getLogger(__name__)
@@ -32,7 +46,8 @@ STATIC_DIR = Path(__file__).parent / "static"
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers on top of the files themselves
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, clock: Callable[[], datetime] = utcnow) -> FastAPI:
+    """The app; ``clock`` (aware UTC now) stamps receive times and prices lateness (tests inject one)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -57,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     add_offline_docs(app)
     app.state.settings = settings
+    app.state.clock = clock
     app.state.requests = Counter()
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_request_bytes + MULTIPART_OVERHEAD, requests=app.state.requests
@@ -65,8 +81,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(DBAPIError, _database_unavailable)
     app.add_exception_handler(PoolTimeout, _database_unavailable)
     app.add_exception_handler(RequestValidationError, _invalid_request)
-    for module in (submissions, assignment, instructor, similarity, users):
+    app.add_exception_handler(Exception, _internal_error)  # a JSON 500; the traceback goes to the log only
+    for module in (
+        submissions,
+        assignment,
+        instructor,
+        course,
+        overrides,
+        exports,
+        roster,
+        regrade_requests,
+        similarity,
+        users,
+    ):
         app.include_router(module.router, prefix="/api/v1")
+    app.include_router(overrides.imports, prefix="/api/v1")
+    app.include_router(overrides.reviews, prefix="/api/v1")
     app.include_router(ops.router)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static")
     return app
@@ -87,6 +117,14 @@ async def _invalid_request(request: Request, error: RequestValidationError) -> J
         for e in error.errors()
     )
     return JSONResponse({"detail": f"Invalid request: {problems}"}, status_code=422)
+
+
+async def _internal_error(request: Request, error: Exception) -> JSONResponse:
+    log.error("unhandled %s on %s %s", error.__class__.__name__, request.method, request.url.path)
+    return JSONResponse(
+        {"detail": "Internal error: the service failed on this request (it is logged). Try again, or tell staff."},
+        status_code=500,
+    )
 
 
 @lru_cache

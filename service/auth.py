@@ -50,6 +50,7 @@ def issue(session: Session, name: str, role: Role = Role.student) -> str:
     else:
         user.token_hash = hash_token(token)
         user.role = role
+        user.revoked_at = None
     return token
 
 

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     )
     max_file_bytes: int = Field(default=limits.MAX_FILE_BYTES, description="Cap per uploaded file.")
     max_request_bytes: int = Field(default=limits.MAX_TOTAL_BYTES, description="Cap per request (all files).")
+    max_header_bytes: int = Field(
+        default=32 * 1024, description="Cap on a request's line and headers (431 above), with service.http."
+    )
     max_files: int = Field(default=limits.MAX_FILES, description="Files per submission.")
     rate_limit_count: int = Field(default=10, description="Submissions a student may make per window.")
     rate_limit_window_s: float = Field(default=60.0, description="Length of the rate-limit window in seconds.")

@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     url = f"http://{args.host}:{args.port}"
     api = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "service.app:app", "--host", args.host, "--port", str(args.port),
-         "--no-access-log", "--timeout-keep-alive", "5", "--limit-concurrency", "200"],
+         "--no-access-log", "--timeout-keep-alive", "5", "--limit-concurrency", "200",
+         "--http", "service.http:HeaderCappedProtocol"],
         env=env,
     )  # fmt: skip
     workers = [subprocess.Popen([sys.executable, "-m", "service.worker"], env=env) for _ in range(args.workers)]

@@ -1,91 +1,75 @@
-"""Instructor views of the grades: ``grades.csv`` (latest and best per student, per question) and stats."""
+"""Instructor views of the grades: ``grades.csv`` (the grade that counts, per student and question) and stats."""
 
-import csv
-import io
 import statistics
-from dataclasses import dataclass, field
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grader.questions import question_order
-from service.models import Result, Role, User
+from service import csvcells, gradebook
+from service.course_schemas import GradeRow
 from service.schemas import QuestionStats
 
-
-@dataclass
-class StudentGrades:
-    name: str
-    latest: Result | None = None
-    best: Result | None = None
-    best_per_question: dict[str, float] = field(default_factory=dict)
-
-
-def _questions(report: dict) -> dict[str, tuple[float, float]]:
-    return {q["id"]: (float(q["score"]), float(q["max_score"])) for q in report.get("questions", [])}
-
-
-def collect(session: Session) -> tuple[list[StudentGrades], list[str]]:
-    """Every student (graded or not) with their latest and best grade; the question ids in order."""
-    students = {u.id: StudentGrades(u.name) for u in session.scalars(select(User).where(User.role == Role.student))}
-    question_ids: list[str] = []
-    for result in session.scalars(select(Result).order_by(Result.id)):
-        grades = students.get(result.user_id)
-        if grades is None:
-            continue
-        grades.latest = result
-        if result.succeeded and (grades.best is None or result.score > grades.best.score):
-            grades.best = result
-        for qid, (score, _) in _questions(result.report).items():
-            if qid not in question_ids:
-                question_ids.append(qid)
-            if result.succeeded:
-                grades.best_per_question[qid] = max(score, grades.best_per_question.get(qid, 0.0))
-    order = sorted(question_ids, key=question_order)
-    return sorted(students.values(), key=lambda s: s.name), order
+COLUMNS = [
+    "student", "counts", "submission", "submitted_at", "submitted_local", "timing", "late_minutes",
+    "late_token_hours", "credit_percent", "raw_score", "final_score", "max_score",
+]  # fmt: skip
 
 
 def grades_csv(session: Session) -> str:
-    """One row per student: latest and best totals, then latest and best per question."""
-    students, questions = collect(session)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        ["student", "latest_submission", "latest_score", "best_submission", "best_score", "max_score"]
-        + [f"latest_{q}" for q in questions]
-        + [f"best_{q}" for q in questions]
-    )
-    for s in students:
-        latest_q = _questions(s.latest.report) if s.latest else {}
-        writer.writerow(
+    """One row per student (graded or not): the submission that counts, its time, lateness, credit, raw and final
+    score, then the per-question scores that count (before late credit; after it under ``best_per_question``)."""
+    book = gradebook.load(session)
+    rows = []
+    for s in book.students:
+        g = s.submission
+        rows.append(
             [
-                s.name,
-                s.latest.submission_id if s.latest else "",
-                _fmt(s.latest.score) if s.latest else "",
-                s.best.submission_id if s.best else "",
-                _fmt(s.best.score) if s.best else "",
-                _fmt((s.latest or s.best).max_score) if (s.latest or s.best) else "",
+                csvcells.text(s.name),
+                s.rule.value,
+                g.submission_id if g else "",
+                g.received.isoformat() if g else "",
+                book.policy.local(g.received) if g else "",
+                g.pricing.timing.value if g else "",
+                csvcells.number(round(g.pricing.late_s / 60, 2)) if g else "",
+                csvcells.number(g.pricing.token_hours) if g else "",
+                csvcells.number(round(g.pricing.credit * 100, 4)) if g else "",
+                csvcells.number(g.raw) if g else "",
+                csvcells.number(round(s.final, 4)) if s.final is not None else "",
+                csvcells.number(g.max_score) if g else "",
             ]
-            + [_fmt(latest_q[q][0]) if q in latest_q else "" for q in questions]
-            + [_fmt(s.best_per_question[q]) if q in s.best_per_question else "" for q in questions]
+            + [csvcells.number(s.questions.get(q)) for q in book.questions]
         )
-    return out.getvalue()
+    return csvcells.write(COLUMNS + book.questions, rows)
 
 
-def _fmt(value: float) -> str:
-    return f"{value:g}"
+def grade_rows(session: Session) -> list[GradeRow]:
+    """The rows of grades.csv as data (the instructor page's grade table)."""
+    rows = []
+    for s in gradebook.load(session).students:
+        g = s.submission
+        rows.append(
+            GradeRow(
+                student=s.name, counts=s.rule.value, submission=g.submission_id if g else None,
+                submitted_at=g.received if g else None, timing=g.pricing.timing.value if g else None,
+                late_minutes=round(g.pricing.late_s / 60, 2) if g else None,
+                credit_percent=round(g.pricing.credit * 100, 4) if g else None, raw_score=g.raw if g else None,
+                final_score=round(s.final, 4) if s.final is not None else None,
+                max_score=g.max_score if g else None, questions=s.questions,
+            )
+        )  # fmt: skip
+    return rows
 
 
 def stats(session: Session) -> tuple[list[QuestionStats], QuestionStats, int]:
-    """Mean, median and max per question over each student's latest successful grade."""
-    students, questions = collect(session)
-    latest = [s.latest for s in students if s.latest is not None and s.latest.succeeded]
+    """Mean, median and max per question and of the final score, over the students' counted grades."""
+    book = gradebook.load(session)
+    counted = [s for s in book.students if s.submission is not None]
     rows = []
-    for q in questions:
-        pairs = [_questions(r.report)[q] for r in latest if q in _questions(r.report)]
-        rows.append(_stats(q, [p[0] for p in pairs], max((p[1] for p in pairs), default=0.0)))
-    total = _stats("total", [r.score for r in latest], max((r.max_score for r in latest), default=0.0))
-    return rows, total, len(latest)
+    for q in book.questions:
+        values = [s.questions[q] for s in counted if q in s.questions]
+        rows.append(_stats(q, values, book.maxima.get(q, 0.0)))
+    top = max((s.submission.max_score for s in counted), default=0.0)
+    total = _stats("total", [s.final or 0.0 for s in counted], top)
+    return rows, total, len(counted)
 
 
 def _stats(name: str, values: list[float], max_score: float) -> QuestionStats:

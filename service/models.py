@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -76,6 +77,10 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16), default=Role.student)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    email: Mapped[str | None] = mapped_column(String(254), default=None)  # from the roster import
+    sis_id: Mapped[str | None] = mapped_column(String(64), default=None)  # SIS User ID / Moodle ID number
+    sis_login: Mapped[str | None] = mapped_column(String(128), default=None)  # SIS Login ID
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)  # token revoked (a new one reactivates)
 
 
 class Submission(Base):
@@ -204,3 +209,81 @@ class ArchivedSubmission(Base):
     code: Mapped[str] = mapped_column(Text, default="")
     answers: Mapped[dict[str, Any]] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PolicyVersion(Base):
+    """The assignment's deadline and grading policy; append-only: the newest row is in force."""
+
+    __tablename__ = "policy_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document: Mapped[dict[str, Any]] = mapped_column()  # service.policy.Policy as JSON
+    author: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Extension(Base):
+    """A student's extension, granted or revoked; append-only: the newest row per student is in force."""
+
+    __tablename__ = "extensions"
+    __table_args__ = (Index("ix_extensions_user_id", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(16))  # grant | revoke
+    due_at: Mapped[datetime | None] = mapped_column(default=None)
+    close_at: Mapped[datetime | None] = mapped_column(default=None)
+    reason: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Choice(Base):
+    """The submission a student marks to count (policy ``chosen``); append-only: the newest row counts."""
+
+    __tablename__ = "choices"
+    __table_args__ = (Index("ix_choices_user_id", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Override(Base):
+    """A TA's decision on one check of one submission; append-only: the newest per (submission, check) rules.
+
+    The automatic result is never changed; ``auto_score`` is the automatic score when the decision was made,
+    so a regrade that changes it marks the override stale (for review) without losing it."""
+
+    __tablename__ = "overrides"
+    __table_args__ = (Index("ix_overrides_submission_check", "submission_id", "check_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
+    check_id: Mapped[str] = mapped_column(String(128))
+    score: Mapped[float | None] = mapped_column(Float, default=None)  # None with full_credit
+    full_credit: Mapped[bool] = mapped_column(Boolean, default=False)
+    feedback: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(128))
+    auto_score: Mapped[float | None] = mapped_column(Float, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RegradeRequest(Base):
+    """A student's request to look at one check again (one per submission and check), and the TA's answer."""
+
+    __tablename__ = "regrade_requests"
+    __table_args__ = (UniqueConstraint("submission_id", "check_id", name="uq_regrade_requests_check"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    check_id: Mapped[str] = mapped_column(String(128))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reply: Mapped[str | None] = mapped_column(Text, default=None)
+    answered_by: Mapped[str | None] = mapped_column(String(128), default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+    override_id: Mapped[int | None] = mapped_column(ForeignKey("overrides.id"), default=None)

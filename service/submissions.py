@@ -1,18 +1,20 @@
-"""Submissions: accept (rate limit, store durably, commit, queue), read back (always filtered by owner), regrade."""
+"""Submissions: accept (close, rate limit, store durably, commit, queue), read back (filtered by owner), regrade.
+
+Their public views (status, grades) are built in ``service.views``."""
 
 import logging
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from service import queue
+from service import extensions, policy, queue
 from service.auth import Caller
 from service.config import Settings
 from service.db import Database
 from service.models import Job, Result, Status, Submission, User, utcnow
-from service.schemas import GradePublic, SubmissionPublic, files_public, links_for
+from service.policy import AfterClose
 from service.storage import BlobStore
 from service.uploads import UploadedFile, check_file
 
@@ -26,6 +28,29 @@ class RateLimited(Exception):
         super().__init__(message)
         self.retry_after = retry_after
         self.message = message
+
+
+class Closed(Exception):
+    """Submissions are closed for this student (policy ``after_close = refuse``)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def check_open(session: Session, user: Caller, received_at: datetime) -> None:
+    """Raise ``Closed`` when ``received_at`` is past the student's close time and the policy refuses late work."""
+    if user.instructor:
+        return
+    rules = policy.current(session)
+    if rules.close_at is None and not rules.due_at:
+        return
+    when = extensions.deadline_for(rules, extensions.in_force(session, user.id).get(user.id))
+    if when.close_at is not None and received_at > when.close_at and rules.after_close is AfterClose.refuse:
+        raise Closed(
+            f"Submissions closed on {rules.local(when.close_at)} ({when.close_at.isoformat()}); "
+            f"this one arrived at {rules.local(received_at)}. Ask your instructor for an extension."
+        )
 
 
 def check_rate(session: Session, user: Caller, settings: Settings) -> None:
@@ -51,26 +76,38 @@ def check_rate(session: Session, user: Caller, settings: Settings) -> None:
 
 
 def accept(
-    database: Database, store: BlobStore, settings: Settings, user: Caller, received: list[UploadedFile]
+    database: Database,
+    store: BlobStore,
+    settings: Settings,
+    user: Caller,
+    received: list[UploadedFile],
+    received_at: datetime | None = None,
 ) -> tuple[Submission, int | None]:
-    """Rate limit, per-file checks (``UploadRejected``), then ``create``: the whole of a POST but the parsing."""
+    """Close, rate limit, per-file checks (``UploadRejected``), then ``create``: the whole of a POST but the parsing."""
+    received_at = received_at or utcnow()
     with database.session() as session:
+        check_open(session, user, received_at)
         check_rate(session, user, settings)
     for item in received:
         check_file(item, max_file_bytes=settings.max_file_bytes)
-    submission, _job, position = create(database, store, settings, user, received)
+    submission, _job, position = create(database, store, settings, user, received, received_at)
     return submission, position
 
 
 def create(
-    database: Database, store: BlobStore, settings: Settings, user: Caller, uploads: list[UploadedFile]
+    database: Database,
+    store: BlobStore,
+    settings: Settings,
+    user: Caller,
+    uploads: list[UploadedFile],
+    received_at: datetime | None = None,
 ) -> tuple[Submission, Job, int | None]:
     """Store the files (fsynced), then commit the submission and its job: only then may the caller answer 202."""
     files = [{"name": u.name, "sha256": store.put(u.data), "size": len(u.data)} for u in uploads]
     with database.write_session() as session:
         session.scalars(select(User.id).where(User.id == user.id).with_for_update()).one()  # per-student lock
         check_rate(session, user, settings)  # again, under the write lock: concurrent requests cannot both pass
-        submission = Submission(user_id=user.id, files=files, status=Status.queued)
+        submission = Submission(user_id=user.id, files=files, status=Status.queued, created_at=received_at or utcnow())
         session.add(submission)
         session.flush()
         job = queue.enqueue(session, submission, max_attempts=settings.max_attempts)
@@ -110,76 +147,6 @@ def latest_result(session: Session, submission_id: str) -> Result | None:
     return session.scalars(
         select(Result).where(Result.submission_id == submission_id).order_by(Result.id.desc()).limit(1)
     ).first()
-
-
-_LATEST_JOB = aliased(Job)
-_QUEUED = aliased(Job)
-_STATUS = (
-    select(
-        Submission.id, Submission.user_id, Submission.status, Submission.created_at, Submission.files, User.name,
-        _LATEST_JOB.status.label("job_status"), _LATEST_JOB.progress, _LATEST_JOB.attempts, _LATEST_JOB.error,
-        select(func.count()).select_from(_QUEUED)
-        .where(_QUEUED.status == Status.queued, _QUEUED.id < _LATEST_JOB.id).scalar_subquery().label("ahead"),
-    )
-    .join(User, User.id == Submission.user_id)
-    .outerjoin(
-        _LATEST_JOB,
-        _LATEST_JOB.id == select(func.max(Job.id)).where(Job.submission_id == Submission.id).scalar_subquery(),
-    )
-    .where(Submission.id == bindparam("sid"))
-)  # fmt: skip
-_GRADES = (
-    select(Result.job_id, Job.kind, Result.score, Result.max_score, Result.succeeded, Result.gradable,
-           Result.created_at, Result.message)
-    .join(Job, Job.id == Result.job_id)
-    .where(Result.submission_id == bindparam("sid"))
-    .order_by(Result.id)
-)  # fmt: skip
-
-
-def status_view(
-    conn: Connection | Session, submission_id: str, caller: Caller | None = None
-) -> SubmissionPublic | None:
-    """The status of a submission in two Core queries (the hot path of polling); None if ``caller`` may not see it."""
-    if isinstance(conn, Session):
-        conn = conn.connection()
-    row = conn.execute(_STATUS, {"sid": submission_id}).first()
-    if row is None or (caller is not None and not caller.instructor and row.user_id != caller.id):
-        return None
-    rows = conn.execute(_GRADES, {"sid": submission_id}).all()
-    grades = [
-        GradePublic(job_id=g.job_id, kind=g.kind, score=g.score, max_score=g.max_score, succeeded=g.succeeded,
-                    gradable=g.gradable, created_at=g.created_at)
-        for g in rows
-    ]  # fmt: skip
-    latest = rows[-1] if rows else None
-    if row.job_status == Status.error and row.error:
-        message = row.error
-    else:
-        message = latest.message if latest is not None else ""
-    return SubmissionPublic(
-        id=row.id,
-        student=row.name,
-        status=row.status,
-        position=row.ahead + 1 if row.job_status == Status.queued else None,
-        progress=row.progress if row.job_status == Status.running else "",
-        attempts=row.attempts or 0,
-        created_at=row.created_at,
-        files=files_public(row.files),
-        score=latest.score if latest is not None else None,
-        max_score=latest.max_score if latest is not None else None,
-        message=message,
-        grades=grades,
-        links=links_for(row.id),
-    )
-
-
-def public(session: Session, submission: Submission) -> SubmissionPublic:
-    """The status view of a submission the caller may already see."""
-    view = status_view(session, submission.id)
-    if view is None:
-        raise LookupError(f"Submission {submission.id!r} vanished while being read.")
-    return view
 
 
 def regrade(session: Session, submission: Submission, settings: Settings) -> Job | None:

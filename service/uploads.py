@@ -6,6 +6,7 @@ module) are left to the grader, which reports them in the grade.
 """
 
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from grader.intake import limits
 from grader.intake.archive import read_zip
@@ -13,6 +14,8 @@ from grader.intake.models import FileKind, IntakeError
 from grader.intake.text import kind_of
 
 ALLOWED_SUFFIXES = tuple(f".{kind.value}" for kind in FileKind)
+MAX_NAME_BYTES = 200
+"""A file name in UTF-8 bytes: well under NAME_MAX (255 bytes on ext4, xfs and tmpfs), where the worker writes it."""
 
 
 class UploadRejected(Exception):
@@ -37,9 +40,31 @@ def safe_name(name: str | None) -> str:
         raise UploadRejected(422, f"A file has no usable name ({name!r}).")
     if len(base) > limits.MAX_NAME_LENGTH:
         raise UploadRejected(422, f"File name too long: {len(base)} characters (max {limits.MAX_NAME_LENGTH}).")
+    try:
+        size = len(base.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise UploadRejected(422, f"File name {base!r} is not valid Unicode text.") from None
+    if size > MAX_NAME_BYTES:
+        raise UploadRejected(
+            422,
+            f"File name too long: {size} bytes in UTF-8 ({len(base)} characters; max {MAX_NAME_BYTES} bytes). "
+            "Rename the file, e.g. vit.py or answers.md, and submit it again.",
+        )
     if any(ord(c) < 32 or c == "\x7f" for c in base):
         raise UploadRejected(422, f"File name {base!r} contains control characters.")
     return base
+
+
+def work_name(name: str, index: int) -> str:
+    """The name a stored file gets in the grader's work folder: the uploaded name when it passes ``safe_name``
+    unchanged, else a generated ``upload-<index><suffix>`` (rows stored before a rule existed still grade)."""
+    try:
+        if safe_name(name) == name:
+            return name
+    except UploadRejected:
+        pass
+    suffix = PurePosixPath(name.replace("\\", "/")).suffix.lower()
+    return f"upload-{index}{suffix if suffix in ALLOWED_SUFFIXES else ''}"
 
 
 def check_count(count: int, max_files: int) -> None:

@@ -28,6 +28,7 @@ from service.migrate import upgrade
 from service.models import Submission, utcnow
 from service.models import Worker as WorkerRow
 from service.storage import open_store
+from service.uploads import work_name
 
 log = logging.getLogger(__name__)
 GradeFunction = Callable[..., Any]
@@ -88,7 +89,7 @@ class Worker:
                 for index, entry in enumerate(files):
                     folder = Path(tmp) / str(index)
                     folder.mkdir()
-                    path = folder / entry["name"]
+                    path = folder / work_name(entry["name"], index)  # a safe name, whatever the row holds
                     path.write_bytes(self.store.get(entry["sha256"]))
                     paths.append(path)
                 report = self.grade(

@@ -1,8 +1,10 @@
 """Dependency aliases (``Annotated[..., Depends()]``): settings, database, store, the caller."""
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
@@ -11,6 +13,9 @@ from service.auth import Caller
 from service.config import Settings
 from service.db import Database
 from service.storage import BlobStore
+
+MAX_OFFSET = 1_000_000
+"""Rows a list may skip; far beyond any course, far below the 64-bit integers databases use."""
 
 bearer = HTTPBearer(auto_error=False, description="The token from `python -m service.roster`.")
 
@@ -27,7 +32,22 @@ async def get_store(request: Request) -> BlobStore:
     return request.app.state.store
 
 
+async def get_clock(request: Request) -> Callable[[], datetime]:
+    return request.app.state.clock
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+ClockDep = Annotated[Callable[[], datetime], Depends(get_clock)]
+"""The time now (aware UTC); ``create_app(clock=...)`` injects another in tests."""
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip (0 to 1,000,000).")]
+"""Every integer query parameter is bounded: out of range is a 422 naming the bound, never a 500."""
+
+
+def limit_query(default: int, maximum: int) -> object:
+    """``limit: Annotated[int, limit_query(50, 500)] = 50``: a page size from 1 to ``maximum``."""
+    return Query(ge=1, le=maximum, description=f"Rows to return (1 to {maximum}, default {default}).")
+
+
 DatabaseDep = Annotated[Database, Depends(get_database)]
 StoreDep = Annotated[BlobStore, Depends(get_store)]
 

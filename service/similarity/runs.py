@@ -1,9 +1,9 @@
 """Similarity runs in the service: gather the class's submissions, run the report, store it; reviews and CSV.
 
-A run reads each student's counted submission (scope ``counted``: their latest submission that the
-grader could read) or every submission (``all``), optionally the archive of earlier terms, and stores
-the parameters, the template's hash, who started it and the results. Reviews are kept per pair of
-students (append-only), so a decision survives every later run.
+A run reads each student's counted submission (scope ``counted``: the one that counts under the course's
+rule, or the latest readable one while none is graded) or every submission (``all``), optionally the
+archive of earlier terms, and stores the parameters, the template's hash, who started it and the results.
+Reviews are kept per pair of students (append-only), so a decision survives every later run.
 """
 
 import csv
@@ -17,11 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grader.intake import IntakeError, load_submission
+from service import gradebook
 from service.models import ArchivedSubmission, Role, SimilarityReview, SimilarityRun, Status, Submission, User
 from service.similarity.models import SimilarityParams
 from service.similarity.report import Source, similarity_report
 from service.similarity.template import load_template
 from service.storage import BlobStore
+from service.uploads import work_name
 
 SCOPES = ("counted", "all")
 REVIEW_STATUSES = ("open", "to_discuss", "cleared")
@@ -35,7 +37,7 @@ def read_files(store: BlobStore, files: list[dict]) -> tuple[str | None, dict[st
         for index, entry in enumerate(files):
             folder = Path(tmp) / str(index)
             folder.mkdir()
-            path = folder / Path(entry["name"]).name
+            path = folder / work_name(entry["name"], index)  # a safe name, whatever the row holds
             path.write_bytes(store.get(entry["sha256"]))
             paths.append(path)
         submission = load_submission(paths)
@@ -43,16 +45,21 @@ def read_files(store: BlobStore, files: list[dict]) -> tuple[str | None, dict[st
 
 
 def gather_sources(session: Session, store: BlobStore, *, scope: str, include_archive: bool) -> list[Source]:
-    """The class as ``Source`` records: one per student (``counted``) or one per submission (``all``)."""
+    """The class as ``Source`` records: one per student (``counted``: the submission that counts under the
+    course's rule, or their latest readable one while none is graded) or one per submission (``all``)."""
     query = (
         select(Submission, User.name)
         .join(User, User.id == Submission.user_id)
         .where(User.role == Role.student)
         .order_by(User.name, Submission.created_at.desc())
     )
+    counted = {s.name: s.submission.submission_id for s in gradebook.load(session).students if s.submission}
+    rows = list(session.execute(query))
+    if scope == "counted":
+        rows = [(sub, name) for sub, name in rows if counted.get(name, sub.id) == sub.id]
     sources: list[Source] = []
     seen: set[str] = set()
-    for submission, name in session.execute(query):
+    for submission, name in rows:
         if scope == "counted" and (name in seen or submission.status == Status.error):
             continue
         try:

@@ -7,6 +7,8 @@ const TOKEN_KEY = "vitgrade.token";
 const $ = (id) => document.getElementById(id);
 let chosen = [];
 let pollTimer = null;
+let descriptions = null; // check id -> its description, from /assignment
+let standing = new Map(); // submission id -> its lateness and credit, from /course
 
 function token() { return localStorage.getItem(TOKEN_KEY) || ""; }
 
@@ -25,7 +27,8 @@ async function api(path, options = {}) {
   body = type.includes("json") ? await response.json() : await response.text();
   if (!response.ok) {
     const detail = body && body.detail ? body.detail : response.statusText;
-    const error = new Error(response.status + ": " + (typeof detail === "string" ? detail : JSON.stringify(detail)));
+    // the server's detail is already a sentence; the status code stays on the error, not in the text
+    const error = new Error(typeof detail === "string" ? detail : JSON.stringify(detail));
     error.status = response.status;
     error.retryAfter = response.headers.get("retry-after");
     throw error;
@@ -38,7 +41,10 @@ async function whoami() {
   try {
     const me = await api("/me");
     $("whoami").textContent = "Signed in as " + me.name + " (" + me.role + ").";
-    loadHistory();
+    const teacher = me.role === "instructor";
+    for (const id of ["submit-section", "history-section"]) $(id).hidden = teacher;
+    $("instructor").hidden = !teacher;
+    if (teacher) window.openInstructorPage(); else loadStanding(); // it reloads the history too
   } catch (error) {
     $("whoami").textContent = "Token not accepted: " + error.message;
   }
@@ -77,6 +83,7 @@ function follow(id) {
   $("current-section").hidden = false;
   $("current-id").textContent = id;
   $("report").replaceChildren();
+  delete $("report").dataset.shown;
   poll(id);
 }
 
@@ -90,29 +97,46 @@ async function poll(id) {
     pollTimer = setTimeout(() => poll(id), 3000);
     return;
   }
-  $("current-status").textContent = status.status;
+  const pending = status.status === "queued" || status.status === "running";
+  $("current-status").textContent = pending && status.grades.length ? "regrading (" + status.status + ")" : status.status;
   $("current-section").dataset.status = status.status;
   const bar = $("current-progress");
-  if (status.status === "queued") {
-    $("current-detail").textContent = "position " + status.position + " in the queue";
-    bar.hidden = false; bar.removeAttribute("value");
-  } else if (status.status === "running") {
-    $("current-detail").textContent = status.progress ? "progress: " + status.progress : "grading...";
-    const m = /^(\d+)\/(\d+)/.exec(status.progress || "");
+  if (pending) {
+    // a regrade: the last finished report stays visible until the new one is ready
+    if (status.grades.length && $("report").dataset.shown !== id) await showReport(id);
     bar.hidden = false;
-    if (m) { bar.max = Number(m[2]); bar.value = Number(m[1]); } else { bar.removeAttribute("value"); }
-  } else {
-    bar.hidden = true;
-    $("current-detail").textContent = status.message || "";
-    if (status.grades.length) await showReport(id);
-    loadHistory();
+    if (status.status === "queued") {
+      $("current-detail").textContent = "position " + status.position + " in the queue";
+      bar.removeAttribute("value");
+    } else {
+      $("current-detail").textContent = status.progress ? "progress: " + status.progress : "grading...";
+      const m = /^(\d+)\/(\d+)/.exec(status.progress || "");
+      if (m) { bar.max = Number(m[2]); bar.value = Number(m[1]); } else { bar.removeAttribute("value"); }
+    }
+    pollTimer = setTimeout(() => poll(id), 1000);
     return;
   }
-  pollTimer = setTimeout(() => poll(id), 1000);
+  bar.hidden = true;
+  $("current-detail").textContent = status.message || "";
+  if (status.grades.length) await showReport(id);
+  $("current-section").scrollIntoView({ block: "start" });
+  loadStanding();
+}
+
+async function loadDescriptions() {
+  if (descriptions) return descriptions;
+  descriptions = new Map();
+  try {
+    const assignment = await api("/assignment");
+    for (const q of assignment.questions) for (const c of q.checks) descriptions.set(c.id, c.description);
+  } catch (error) { /* ids are shown instead */ }
+  return descriptions;
 }
 
 async function showReport(id) {
   const box = $("report");
+  box.dataset.shown = id;
+  await loadDescriptions();
   let report;
   try {
     report = await api("/submissions/" + encodeURIComponent(id) + "/report");
@@ -121,7 +145,8 @@ async function showReport(id) {
     return;
   }
   const parts = [];
-  const total = el("p", "Score: " + fmt(report.score) + " / " + fmt(report.max_score), "total");
+  const score = report.effective_score === undefined ? report.score : report.effective_score;
+  const total = el("p", "Score: " + fmt(score) + " / " + fmt(report.max_score), "total");
   total.id = "total-score";
   parts.push(total);
   if (!report.succeeded) parts.push(el("p", "The grader failed on this submission; this is not a grade. " + report.message, "error"));
@@ -134,7 +159,8 @@ async function showReport(id) {
     byQuestion.get(c.question).checks.push(c);
   }
   for (const [qid, entry] of byQuestion) {
-    const heading = el("h3", qid + (entry.score ? ": " + fmt(entry.score.score) + " / " + fmt(entry.score.max_score) : ""));
+    const qscore = entry.score ? (entry.score.effective_score === undefined ? entry.score.score : entry.score.effective_score) : null;
+    const heading = el("h3", qid + (entry.score ? ": " + fmt(qscore) + " / " + fmt(entry.score.max_score) : ""));
     const table = el("table");
     table.className = "checks";
     table.dataset.question = qid;
@@ -142,20 +168,44 @@ async function showReport(id) {
     for (const h of ["check", "status", "points", "message"]) head.appendChild(el("th", h));
     table.appendChild(el("thead")).appendChild(head);
     const body = table.appendChild(el("tbody"));
+    const said = new Set(); // one message once per question: repeats point back to it
     for (const c of entry.checks) {
       const row = el("tr", null, c.status);
-      row.appendChild(el("td", c.id));
+      const name = el("td", descriptions.get(c.id) || c.id);
+      name.title = c.id;
+      row.appendChild(name);
       row.appendChild(el("td", c.status, "status"));
       row.appendChild(el("td", fmt(c.score) + " / " + fmt(c.max_score), "num"));
       const cell = el("td");
-      if (c.message) cell.appendChild(el("div", c.message, "message"));
-      if (c.hint) cell.appendChild(el("div", "Hint: " + c.hint, "hint"));
+      if (c.message && said.has(c.message)) cell.appendChild(el("div", "(same as above)", "muted"));
+      else if (c.message) cell.appendChild(el("div", c.message, "message"));
+      if (c.hint && !said.has(c.message)) cell.appendChild(el("div", "Hint: " + c.hint, "hint"));
+      if (c.message) said.add(c.message);
+      if (report.succeeded && !c.hidden) {
+        const ask = el("button", "ask for a regrade", "link");
+        ask.addEventListener("click", () => askRegrade(id, c.id, cell));
+        cell.appendChild(ask);
+      }
+      if (c.override) {
+        cell.appendChild(el("div", "Reviewed by your TA: " + fmt(c.override.score) + " / " + fmt(c.max_score) +
+          (c.override.feedback ? ". " + c.override.feedback : "."), "override"));
+      }
       row.appendChild(cell);
       body.appendChild(row);
     }
     parts.push(heading, table);
   }
   box.replaceChildren(...parts);
+}
+
+async function askRegrade(id, checkId, cell) {
+  const message = window.prompt("What should your TA look at again in " + checkId + ", and why?");
+  if (!message || !message.trim()) return;
+  try {
+    await api("/submissions/" + encodeURIComponent(id) + "/regrade-requests",
+      { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ check_id: checkId, message }) });
+    cell.appendChild(el("div", "Regrade requested; the answer will show here.", "muted"));
+  } catch (error) { cell.appendChild(el("div", error.message, "error")); }
 }
 
 function fmt(x) { return Number(x).toFixed(2).replace(/\.?0+$/, ""); }
@@ -172,11 +222,31 @@ async function loadHistory() {
     row.appendChild(el("td", s.files.map((f) => f.name).join(", ")));
     row.appendChild(el("td", s.status));
     row.appendChild(el("td", s.score === null ? "" : fmt(s.score) + " / " + fmt(s.max_score), "num"));
+    const priced = standing.get(s.id);
+    row.appendChild(el("td", priced ? lateness(priced) : "", "late"));
     const open = el("button", "open");
     open.addEventListener("click", () => follow(s.id));
     row.appendChild(el("td")).appendChild(open);
     return row;
   }));
+}
+
+function lateness(p) {
+  const when = p.timing === "on_time" ? "on time" : p.timing === "practice" ? "after the close (practice, no credit)"
+    : fmt(p.late_minutes) + " min late";
+  return when + ", credit " + fmt(p.credit_percent) + "%" + (p.counts ? " (counts)" : "");
+}
+
+async function loadStanding() {
+  let mine;
+  try { mine = await api("/course"); } catch (error) { return; }
+  standing = new Map(mine.submissions.map((s) => [s.id, s]));
+  let text = mine.due_local ? "Due " + mine.due_local : "No due time.";
+  if (mine.extended) text += " (your extension: " + mine.extension_reason + ")";
+  if (mine.close_local) text += "; closes " + mine.close_local;
+  text += ". Counts: " + mine.counts_rule.replace(/_/g, " ") + (mine.final_score === null ? "." : ", now " + fmt(mine.final_score) + ".");
+  $("deadline").textContent = text;
+  loadHistory();
 }
 
 function setup() {

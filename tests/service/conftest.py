@@ -207,7 +207,7 @@ class LiveService:
     def start_api(self, timeout: float = 60) -> None:
         self.api = self._spawn(
             "api", "-m", "uvicorn", "service.app:app", "--host", "127.0.0.1", "--port", str(self.port),
-            "--no-access-log", "--timeout-keep-alive", "5",
+            "--no-access-log", "--timeout-keep-alive", "5", "--http", "service.http:HeaderCappedProtocol",
         )  # fmt: skip
         import httpx
 

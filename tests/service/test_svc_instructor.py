@@ -40,7 +40,7 @@ def grade_next(database: Database, payload: dict) -> None:
     assert queue.complete(database, claim, payload, user_id)
 
 
-def test_grades_csv_latest_and_best_and_stats(client: TestClient, tokens: Tokens, database: Database) -> None:
+def test_grades_csv_counts_and_stats(client: TestClient, tokens: Tokens, database: Database) -> None:
     submit(client, tokens.alice)
     grade_next(database, report(5, 1))
     submit(client, tokens.alice)
@@ -51,9 +51,14 @@ def test_grades_csv_latest_and_best_and_stats(client: TestClient, tokens: Tokens
     text = client.get("/api/v1/instructor/grades.csv", headers=teacher)
     assert text.status_code == 200 and text.headers["content-type"].startswith("text/csv")
     rows = {r["student"]: r for r in csv.DictReader(io.StringIO(text.text))}
-    assert rows["alice"]["latest_score"] == "6" and rows["alice"]["best_score"] == "6"
-    assert (rows["alice"]["latest_Q1"], rows["alice"]["best_Q1"], rows["alice"]["best_Q2"]) == ("2", "5", "4")
-    assert rows["bob"]["latest_Q2"] == "3"
+    assert rows["alice"]["final_score"] == "6" and rows["alice"]["counts"] == "latest"
+    assert (rows["alice"]["Q1"], rows["alice"]["Q2"], rows["alice"]["credit_percent"]) == ("2", "4", "100")
+    assert rows["bob"]["Q2"] == "3"
+    best = client.put("/api/v1/instructor/policy", json={"counts": "best_per_question"}, headers=teacher)
+    assert best.status_code == 200
+    rows = {r["student"]: r for r in csv.DictReader(io.StringIO(client.get(text.url, headers=teacher).text))}
+    assert (rows["alice"]["Q1"], rows["alice"]["Q2"], rows["alice"]["final_score"]) == ("5", "4", "9")
+    client.put("/api/v1/instructor/policy", json={"counts": "latest"}, headers=teacher)
     stats = client.get("/api/v1/instructor/stats", headers=teacher).json()
     q1 = next(q for q in stats["questions"] if q["question"] == "Q1")
     assert (q1["count"], q1["mean"], q1["median"], q1["max"]) == (2, 2.5, 2.5, 3.0)
@@ -109,3 +114,30 @@ def test_full_report_for_staff_only(client: TestClient, tokens: Tokens, database
     grade_next(database, report(1, 1))
     full = client.get(f"/api/v1/instructor/submissions/{sid}/report", headers=Tokens.header(tokens.instructor))
     assert full.status_code == 200 and full.json()["score"] == 2
+
+
+def test_list_views_take_the_same_queries_for_one_row_or_many(client: TestClient, tokens: Tokens) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
+        statements.append(statement)
+
+    def queries(path: str, token: str) -> int:
+        statements.clear()
+        event.listen(Engine, "before_cursor_execute", count)
+        try:
+            assert client.get(path, headers=Tokens.header(token)).status_code == 200
+        finally:
+            event.remove(Engine, "before_cursor_execute", count)
+        return len(statements)
+
+    submit(client, tokens.alice)
+    queries("/api/v1/instructor/submissions", tokens.instructor), queries("/api/v1/submissions", tokens.alice)  # tokens
+    one = queries("/api/v1/instructor/submissions", tokens.instructor), queries("/api/v1/submissions", tokens.alice)
+    for _ in range(5):
+        submit(client, tokens.alice)
+    many = queries("/api/v1/instructor/submissions", tokens.instructor), queries("/api/v1/submissions", tokens.alice)
+    assert many == one, (one, many)

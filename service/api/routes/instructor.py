@@ -1,15 +1,18 @@
 """Instructor routes: every submission with filters, one student's history, grades.csv, stats, regrades."""
 
 from datetime import datetime
+from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Response, status
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import func, select
 
-from service import grades, queue, submissions
-from service.api.deps import DatabaseDep, InstructorUser, SessionDep, SettingsDep
+from service import grades, queue, submissions, views
+from service.api.deps import DatabaseDep, InstructorUser, Offset, SessionDep, SettingsDep, StoreDep, limit_query
 from service.models import Status, Submission, User
 from service.schemas import ErrorPublic, RegradeAllCreated, RegradeCreated, StatsPublic, SubmissionPublic
+from service.uploads import work_name
 
 router = APIRouter(prefix="/instructor", tags=["instructor"])
 ERRORS = {code: {"model": ErrorPublic} for code in (401, 403, 404, 409, 503)}
@@ -29,22 +32,20 @@ def list_all(
     student: str | None = None,
     status: Status | None = None,
     since: datetime | None = None,
-    limit: int = 100,
-    offset: int = 0,
+    limit: Annotated[int, limit_query(100, 1000)] = 100,
+    offset: Offset = 0,
 ) -> list[SubmissionPublic]:
     """All submissions, newest first, filtered by student name, status and creation time (ISO 8601)."""
     user_id = _student_id(session, student) if student else None
-    rows = submissions.list_for(
-        session, user_id=user_id, status=status, since=since, limit=min(max(limit, 1), 1000), offset=max(offset, 0)
-    )
-    return [submissions.public(session, s) for s in rows]
+    rows = submissions.list_for(session, user_id=user_id, status=status, since=since, limit=limit, offset=offset)
+    return views.of(session, rows)
 
 
 @router.get("/students/{name}/submissions", response_model=list[SubmissionPublic], responses=ERRORS)
 def student_history(name: str, _: InstructorUser, session: SessionDep) -> list[SubmissionPublic]:
     """One student's submissions with every grade each received."""
     rows = submissions.list_for(session, user_id=_student_id(session, name), limit=10_000)
-    return [submissions.public(session, s) for s in rows]
+    return views.of(session, rows)
 
 
 @router.get("/submissions/{submission_id}/report", responses=ERRORS)
@@ -54,6 +55,24 @@ def full_report(submission_id: str, _: InstructorUser, session: SessionDep) -> d
     if result is None:
         raise HTTPException(404, f"No grade for submission {submission_id!r}.")
     return result.report
+
+
+@router.get("/submissions/{submission_id}/files/{index}", responses=ERRORS)
+def download_file(submission_id: str, index: int, _: InstructorUser, session: SessionDep, store: StoreDep) -> Response:
+    """One file the student handed in, as they sent it (an attachment: never rendered by the browser)."""
+    submission = session.get(Submission, submission_id)
+    if submission is None or not 0 <= index < len(submission.files):
+        raise HTTPException(404, f"No file {index} in submission {submission_id!r}.")
+    entry = submission.files[index]
+    name = work_name(entry["name"], index)
+    return Response(
+        store.get(entry["sha256"]),
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": f"attachment; filename=\"upload-{index}\"; filename*=UTF-8''{quote(name)}",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @router.get("/grades.csv", response_class=PlainTextResponse, responses=ERRORS)

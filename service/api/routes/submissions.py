@@ -6,13 +6,22 @@ from fastapi import APIRouter, File, HTTPException, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
-from service import submissions, uploads
-from service.api.deps import CurrentUser, DatabaseDep, SessionDep, SettingsDep, StoreDep
+from service import overrides, submissions, uploads, views
+from service.api.deps import (
+    ClockDep,
+    CurrentUser,
+    DatabaseDep,
+    Offset,
+    SessionDep,
+    SettingsDep,
+    StoreDep,
+    limit_query,
+)
 from service.formats import render_report
 from service.schemas import ErrorPublic, SubmissionCreated, SubmissionPublic, files_public, links_for
 
 router = APIRouter(prefix="/submissions", tags=["submissions"])
-ERRORS = {code: {"model": ErrorPublic} for code in (401, 404, 409, 413, 415, 422, 429, 503)}
+ERRORS = {code: {"model": ErrorPublic} for code in (401, 403, 404, 409, 413, 415, 422, 429, 503)}
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=SubmissionCreated, responses=ERRORS)
@@ -21,12 +30,17 @@ async def create_submission(
     database: DatabaseDep,
     store: StoreDep,
     settings: SettingsDep,
+    clock: ClockDep,
     response: Response,
     files: Annotated[
         list[UploadFile] | None, File(description="One or several .py, .ipynb, .md or .zip files.")
     ] = None,
 ) -> SubmissionCreated:
-    """Accept files for grading: they are stored (fsynced) and queued before the 202 answer."""
+    """Accept files for grading: they are stored (fsynced) and queued before the 202 answer.
+
+    The receive time (now, before the upload is read) is the submission's time for lateness; after the
+    hard close the answer is 403 with the date, unless the policy accepts practice submissions."""
+    received_at = clock()
     try:
         uploads.check_count(len(files or []), settings.max_files)
         received, total = [], 0
@@ -37,7 +51,11 @@ async def create_submission(
             uploads.check_total(total, settings.max_request_bytes)
             received.append(uploads.UploadedFile(name, data))
         # checks, fsyncs and the commit block: off the event loop, so polls keep flowing
-        submission, position = await run_in_threadpool(submissions.accept, database, store, settings, user, received)
+        submission, position = await run_in_threadpool(
+            submissions.accept, database, store, settings, user, received, received_at
+        )
+    except submissions.Closed as closed:
+        raise HTTPException(403, closed.message) from None
     except submissions.RateLimited as limited:
         raise HTTPException(429, limited.message, headers={"Retry-After": str(limited.retry_after)}) from None
     except uploads.UploadRejected as rejected:
@@ -54,18 +72,18 @@ async def create_submission(
 
 @router.get("", response_model=list[SubmissionPublic], responses=ERRORS)
 def list_submissions(
-    user: CurrentUser, session: SessionDep, limit: int = 50, offset: int = 0
+    user: CurrentUser, session: SessionDep, limit: Annotated[int, limit_query(50, 500)] = 50, offset: Offset = 0
 ) -> list[SubmissionPublic]:
     """The caller's own submissions, newest first."""
-    rows = submissions.list_for(session, user_id=user.id, limit=min(max(limit, 1), 500), offset=max(offset, 0))
-    return [submissions.public(session, s) for s in rows]
+    rows = submissions.list_for(session, user_id=user.id, limit=limit, offset=offset)
+    return views.of(session, rows)
 
 
 @router.get("/{submission_id}", response_model=SubmissionPublic, responses=ERRORS)
 def get_submission(submission_id: str, user: CurrentUser, database: DatabaseDep) -> Response:
     """Status: queued (with its queue position), running (with progress), done or error."""
     with database.engine.connect() as conn:
-        view = submissions.status_view(conn, submission_id, user)
+        view = views.status_view(conn, submission_id, user)
     if view is None:
         raise HTTPException(404, f"No submission {submission_id!r} among yours.")
     return Response(view.model_dump_json(), media_type="application/json")  # already validated: skip a second pass
@@ -83,8 +101,11 @@ def _latest_report(session: SessionDep, user: CurrentUser, submission_id: str) -
 
 @router.get("/{submission_id}/report", responses=ERRORS)
 def get_report(submission_id: str, user: CurrentUser, session: SessionDep) -> dict:
-    """The latest grade's report, student view (hidden checks masked, no staff traceback, no raw log)."""
-    return render_report(_latest_report(session, user, submission_id), "json")
+    """The latest grade's report, student view (hidden checks masked, no staff traceback, no raw log), with the
+    TA's overrides: ``effective_score`` and, on an overridden check, ``override: {score, feedback}``."""
+    report = _latest_report(session, user, submission_id)
+    rows = overrides.newest(overrides.history(session, submission_id)) if report.get("succeeded") else []
+    return overrides.annotate(render_report(report, "json"), report, rows)
 
 
 @router.get("/{submission_id}/report/gradescope", responses=ERRORS)

@@ -1,7 +1,7 @@
 """Similarity runs, pair reviews and the archive of earlier terms.
 
 Revision ID: 0003_similarity
-Revises: 0001
+Revises: 0002_course
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from service.models import UTCDateTime
 
 revision = "0003_similarity"
-down_revision = "0001"
+down_revision = "0002_course"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,144 @@
+"""The review queue of one written question: each student's answer (from the submission that counts) with the
+grader's concepts and confidence, grouped by similar answers so that one decision covers a whole group.
+
+Grouping: the text is normalised (lower case, words only); identical normalised answers form one group;
+then an answer joins the first group whose first answer has a TF-IDF cosine similarity of at least
+``SIMILAR`` with it (near-identical answers: a changed word or two). Groups of two or more come first,
+largest first; the rest are shuffled with a seed (a TA reading in a fixed order grades the first and
+the last answers differently: order bias), so each TA can get their own order.
+"""
+
+import math
+import random
+import re
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from grader.intake.answers import ANSWER_KEYS
+from grader.intake.models import IntakeError
+from grader.intake.submission import load_submission
+from service import gradebook, overrides
+from service.models import Result, Submission
+from service.storage import BlobStore
+from service.uploads import work_name
+
+SIMILAR = 0.8
+WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+@dataclass
+class Answer:
+    student: str
+    submission_id: str
+    text: str
+    check_id: str
+    found: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    confidence: float = 0.0  # the fraction of concepts the grader found
+    auto_score: float = 0.0
+    max_score: float = 0.0
+    effective_score: float = 0.0
+
+    @property
+    def words(self) -> list[str]:
+        return WORD.findall(self.text.lower())
+
+
+def question_key(question: str) -> str:
+    """'q3' or 'Q6a' -> the answer key 'Q3' / 'Q6a'; ``ValueError`` for anything else."""
+    for key in ANSWER_KEYS:
+        if key.lower() == question.lower():
+            return key
+    raise ValueError(f"No written question {question!r}; the written questions are {', '.join(ANSWER_KEYS)}.")
+
+
+def _answer_text(store: BlobStore, files: list[dict], key: str) -> str:
+    with tempfile.TemporaryDirectory(prefix="vitgrade-review-") as tmp:
+        paths = []
+        for index, entry in enumerate(files):
+            folder = Path(tmp) / str(index)
+            folder.mkdir()
+            path = folder / work_name(entry["name"], index)
+            path.write_bytes(store.get(entry["sha256"]))
+            paths.append(path)
+        try:
+            return load_submission(paths).answers.get(key, "")
+        except IntakeError:
+            return ""
+
+
+def collect(session: Session, store: BlobStore, question: str) -> list[Answer]:
+    """Every student's answer to ``question`` in the submission that counts (students with none are left out)."""
+    key = question_key(question)
+    check_id = f"written.{key.lower()}"
+    book = gradebook.load(session)
+    counted = {s.submission.submission_id: s.name for s in book.students if s.submission is not None}
+    if not counted:
+        return []
+    files = dict(session.execute(select(Submission.id, Submission.files).where(Submission.id.in_(counted))).all())
+    newest = (
+        select(func.max(Result.id))
+        .where(Result.submission_id.in_(counted), Result.succeeded.is_(True))
+        .group_by(Result.submission_id)
+    )
+    reports = dict(session.execute(select(Result.submission_id, Result.report).where(Result.id.in_(newest))).all())
+    decided = overrides.in_force(session)
+    answers = []
+    for sid, name in counted.items():
+        report = reports.get(sid, {})
+        check = next((c for c in report.get("checks", []) if c.get("id") == check_id), {})
+        _, _, applied = overrides.apply(report, decided.get(sid, []))
+        effective = next((e.score for e in applied if e.check_id == check_id), float(check.get("score", 0.0)))
+        details = check.get("details") or {}
+        answers.append(
+            Answer(
+                name, sid, _answer_text(store, files[sid], key), check_id, list(details.get("found", [])),
+                list(details.get("missing", [])), float(details.get("fraction", 0.0)), float(check.get("score", 0.0)),
+                float(check.get("max_score", 0.0)), effective,
+            )
+        )  # fmt: skip
+    return answers
+
+
+def group(answers: list[Answer], seed: int = 0) -> list[list[Answer]]:
+    """Groups of identical or near-identical answers (largest first), then the singletons in a seeded order."""
+    documents = [Counter(a.words) for a in answers]
+    frequency = Counter(word for doc in documents for word in doc)
+    count = len(documents)
+
+    def vector(doc: Counter) -> dict[str, float]:
+        weights = {w: n * math.log((1 + count) / (1 + frequency[w])) + n for w, n in doc.items()}  # tf * (idf + 1)
+        norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
+        return {w: v / norm for w, v in weights.items()}
+
+    vectors = [vector(doc) for doc in documents]
+    groups: list[list[int]] = []
+    exact: dict[str, int] = {}
+    for i, answer in enumerate(answers):
+        normal = " ".join(answer.words)
+        if normal in exact:
+            groups[exact[normal]].append(i)
+            continue
+        home = next(
+            (g for g, members in enumerate(groups) if normal and _cosine(vectors[members[0]], vectors[i]) >= SIMILAR),
+            None,
+        )
+        if home is None:
+            exact[normal] = len(groups)
+            groups.append([i])
+        else:
+            exact[normal] = home
+            groups[home].append(i)
+    shared = sorted((g for g in groups if len(g) > 1), key=lambda g: (-len(g), g[0]))
+    alone = [g for g in groups if len(g) == 1]
+    random.Random(seed).shuffle(alone)
+    return [[answers[i] for i in g] for g in shared + alone]
+
+
+def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    return sum(v * b.get(w, 0.0) for w, v in a.items())

@@ -2,8 +2,10 @@
 
 The parent builds the reference with seeded, deliberately non-default weights (LayerNorm affine
 parameters, [CLS] and positional embeddings drawn at random, so that a swapped norm or a misplaced
-token cannot hide behind an identity initialisation), sends those weights and seeded inputs to the
-child, and compares. A wrong output is matched against the known mistakes of ``grader.diagnostics``.
+token cannot hide behind an identity initialisation), fits it to the student's parameter set
+(``grader.checks.contract``: a missing bias graded as zero, the student's LayerNorm eps), sends those
+weights and seeded inputs to the child, and compares. Each configuration scores its share of the check;
+a wrong output is matched against the accepted variants, then against the known mistakes.
 """
 
 from collections.abc import Callable
@@ -14,18 +16,16 @@ import torch
 from torch import nn
 
 from grader.checks import remote
-from grader.checks.compare import (
-    Tolerance,
-    difference,
-    fmt_config,
-    fmt_shape,
-    mismatch_message,
-    require_shape,
-    state_mismatch,
-)
+from grader.checks.compare import Tolerance, difference, fmt_config, fmt_shape, mismatch_message, require_shape
 from grader.checks.context import CheckContext
-from grader.checks.registry import CheckFailed
+from grader.checks.contract import StatePlan, fit_state, neutralise, plan_state
+from grader.checks.registry import CheckFailed, Outcome
+from grader.checks.substitution import fallback_note
+from grader.checks.variants import adapt_eps, applicable_variants
 from grader.diagnostics import diagnose_module, hint_from
+from grader.sandbox.errors import StudentError
+
+Substitute = Callable[[dict[str, Any]], dict[str, Any]] | None  # kwargs -> the child's substitute argument
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,88 @@ def seeded_reference(ctx: CheckContext, cls: type[nn.Module], kwargs: dict[str, 
     return module.eval()
 
 
+@dataclass
+class Prepared:
+    """A reference fitted to the student's module: how its state maps, and what was accepted on the way."""
+
+    plan: StatePlan
+    probe: remote.Probe
+    notes: list[str] = field(default_factory=list)
+    substitute: dict[str, Any] | None = None
+
+    def fit(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The reference's ``state`` on the student's keys, ready for a strict load."""
+        return fit_state(state, self.plan, self.probe.own_state)
+
+    @property
+    def fell_back(self) -> bool:
+        return bool(self.probe.substitution_errors)
+
+    def details(self) -> dict[str, Any]:
+        figures: dict[str, Any] = {}
+        if self.notes:
+            figures["notes"] = list(self.notes)
+        if self.substitute is not None:
+            figures["substituted"] = list(self.probe.substituted)
+            if self.fell_back:
+                figures["substitution_fallback"] = dict(self.probe.substitution_errors)
+        return figures
+
+
+def prepare(
+    ctx: CheckContext,
+    name: str,
+    reference: nn.Module,
+    kwargs: dict[str, Any],
+    substitute: dict[str, Any] | None = None,
+    own: str = "sub-modules",
+) -> Prepared:
+    """Fit ``reference`` (in place) to the student's ``name(**kwargs)``: neutral values for the parameters it
+    lacks, its LayerNorm eps; a parameter set that cannot be mapped fails here, in the lab's terms."""
+    found = remote.probe(ctx, name, kwargs, substitute)
+    plan = plan_state(reference, found.shapes, name)
+    if not plan.gradable:
+        raise CheckFailed(
+            f"{name}({fmt_config(kwargs)}): the grader cannot load the reference weights into your module: "
+            + " ".join(plan.unresolved),
+            hint=(
+                "Use exactly the attribute names and layer types of the template (e.g. self.q, self.k, self.v, "
+                "self.proj as nn.Linear(embed_dim, embed_dim)) so the reference weights load."
+            ),
+            details={"config": kwargs, "contract": plan.unresolved, "expected_keys": _shapes(reference)},
+        )
+    neutralise(reference, plan)
+    notes = adapt_eps(reference, found.layer_norm_eps)
+    if plan.differences:
+        notes.append("graded on its maths despite parameters that differ from the contract: " + " ".join(
+            plan.differences
+        ))  # fmt: skip
+    if substitute is not None and found.substitution_errors:
+        notes.append(fallback_note(found.substitution_errors, own))
+    return Prepared(plan, found, notes, substitute)
+
+
+def _shapes(module: nn.Module) -> dict[str, list[int]]:
+    return {key: list(value.shape) for key, value in module.state_dict().items()}
+
+
+def prepared_reference(
+    ctx: CheckContext, name: str, cls: type[nn.Module], kwargs: dict[str, Any], salt: str, substitute: Substitute = None
+) -> tuple[nn.Module, Prepared]:
+    """``seeded_reference`` fitted to the student's module (see ``prepare``)."""
+    reference = seeded_reference(ctx, cls, kwargs, salt)
+    sub = substitute(kwargs) if substitute else None
+    return reference, prepare(ctx, name, reference, kwargs, sub)
+
+
+def outputs_of(module: nn.Module, x: torch.Tensor, grad_output: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(output, input gradient) of ``module`` on ``x`` for ``grad_output``."""
+    x = x.clone().requires_grad_(True)
+    output = module(x)
+    output.backward(grad_output)
+    return output.detach(), x.grad.detach()
+
+
 def reference_outputs(
     reference: nn.Module, x: torch.Tensor, ctx: CheckContext, salt: str
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -77,13 +159,17 @@ def check_shapes(
     name: str,
     cases: list[Case],
     expected_shape: Callable[[Case], tuple[int, ...]],
+    substitute: Substitute = None,
 ) -> dict[str, Any]:
     """Build ``name`` with the child's own initialisation for each case and check the output shape
-    (and expected attribute values)."""
+    (and expected attribute values); ``substitute`` puts stand-ins in place of its sub-modules."""
     seen = []
     for i, case in enumerate(cases):
         x = ctx.randn(*case.input_shape, salt=f"shape-input:{i}")
-        result = remote.forward(ctx, name, case.kwargs, x, attributes=tuple(case.attributes), salt=f"shape:{i}")
+        sub = substitute(case.kwargs) if substitute else None
+        result = remote.forward(
+            ctx, name, case.kwargs, x, attributes=tuple(case.attributes), salt=f"shape:{i}", substitute=sub
+        )
         require_shape(result.output, expected_shape(case), f"{name} output", case.config())
         for attribute, expected in case.attributes.items():
             got = result.attributes.get(attribute, "<missing>")
@@ -105,81 +191,135 @@ def check_equivalence(
     tol: Tolerance,
     *,
     default_hint: str,
-) -> dict[str, Any]:
-    """Load the reference's weights strictly into ``name`` for each case; output and input gradient must
-    match within ``tol``. A wrong output is matched against the known mistakes, and the hint names it."""
+    substitute: Substitute = None,
+    question: str | None = None,
+) -> Outcome:
+    """Each case's share of the check: with the reference's weights loaded, output and input gradient must
+    match within ``tol``. Every failing configuration is listed with its error; a wrong output is matched
+    against the accepted variants, then the known mistakes (those of ``question`` only, when trusted
+    stand-ins replaced the sub-modules)."""
     tol = tol.on(ctx.device)
-    figures = []
+    figures, failures, errors = [], [], []
     for i, case in enumerate(cases):
-        reference = seeded_reference(ctx, cls, case.kwargs, salt=f"case:{i}")
-        x = ctx.randn(*case.input_shape, salt=f"input:{i}")
-        expected, grad_output, expected_grad = reference_outputs(reference, x, ctx, salt=str(i))
-        own = remote.forward(ctx, name, case.kwargs, x, salt=f"keys:{i}")  # the child's own keys, before loading
-        failure = state_mismatch(remote.state_shapes(reference), own.state_shapes, name, case.kwargs)
-        if failure is not None:
-            raise failure
-        got = remote.forward(ctx, name, case.kwargs, x, state=reference.state_dict(), grad_output=grad_output)
-        require_shape(got.output, tuple(expected.shape), f"{name} output", case.config())
-        diff = difference(got.output, expected, tol)
-        details = {"config": case.config(), "tolerance": str(tol), **diff.as_details()}
-        if not diff.within:
-            diagnoses = diagnose_module(reference, x, got.output, tol)
-            hint, matched = hint_from(diagnoses, f"a {cls.__name__}", default_hint)
-            raise CheckFailed(
-                mismatch_message(f"{name} output (reference weights loaded)", diff, tol, case.config()),
-                hint=hint,
-                details={**details, "known_mistakes": matched},
-            )
-        grad_diff = difference(got.input_grad, expected_grad, tol)
-        if not grad_diff.within:
-            raise CheckFailed(
-                mismatch_message(f"{name} gradient with respect to the input", grad_diff, tol, case.config()),
-                hint=(
-                    "The forward values are right but the backward pass is not: look for .detach(), .data, "
-                    "torch.no_grad() or numpy round trips inside forward."
-                ),
-                details={"config": case.config(), "tolerance": str(tol), **grad_diff.as_details()},
-            )
-        figures.append({**details, "grad_max_abs_error": grad_diff.max_abs_error})
-    return {"cases": figures}
+        try:
+            figures.append(equivalence_case(ctx, name, cls, case, i, tol, default_hint, substitute, question))
+        except CheckFailed as failure:
+            if failure.details.get("contract"):
+                raise  # the parameter set cannot be mapped: no configuration can be graded
+            failures.append(failure)
+            figures.append({"config": case.config(), "passed": False, "error": failure.message, **failure.details})
+        except StudentError as error:
+            errors.append(error)
+            failures.append(CheckFailed(f"your code raised {error.kind}: {error.message}"))
+            figures.append({"config": case.config(), "passed": False, "error": f"{error.kind}: {error.message}"})
+    return configurations_outcome(figures, failures, errors, len(cases))
 
 
-def permutation_and_mixing(
-    ctx: CheckContext, name: str, cls: type, kwargs: dict, n: int, tol: Tolerance
-) -> dict[str, float]:
-    """One request on [x, x permuted, x with token 3 changed]: SA(P x) = P SA(x) and token 3 reaches the others."""
-    tol = tol.on(ctx.device)
-    d = kwargs["embed_dim"]
-    reference = seeded_reference(ctx, cls, kwargs, salt="property")
-    with torch.no_grad():  # soft attention, so that every token visibly reaches every other whatever the scaling
-        reference.q.weight.mul_(0.125)
-        reference.k.weight.mul_(0.125)
-    x = ctx.randn(1, n, d, salt="tokens")
-    perm = torch.randperm(n, generator=ctx.generator("permutation"))
-    changed = x.clone()
-    changed[:, 3] += 1 + ctx.randn(d, salt="token3")
-    batch = torch.cat([x, x[:, perm], changed])  # (3, N, D)
-    config = {**kwargs, "tokens": n, "permutation": perm.tolist()}
-    got = remote.forward(ctx, name, kwargs, batch, state=reference.state_dict()).output
-    require_shape(got, (3, n, d), f"{name} output", config)
-    diff = difference(got[1], got[0][perm], tol)
+def configurations_outcome(
+    figures: list[dict[str, Any]], failures: list[CheckFailed], errors: list[StudentError], total: int
+) -> Outcome:
+    """The share of configurations that pass; the message lists every failing one."""
+    details: dict[str, Any] = {"cases": figures}
+    mistakes = [m for f in failures for m in f.details.get("known_mistakes", [])]
+    if failures:
+        details["known_mistakes"] = [m for k, m in enumerate(mistakes) if m not in mistakes[:k]]
+    notes = [n for f in figures for n in f.get("notes", [])]
+    if notes:
+        details["notes"] = list(dict.fromkeys(notes))
+    if not failures:
+        return Outcome(details=details)
+    if len(errors) == total:
+        raise errors[0]  # nothing ran: the runner reports the student's exception as it is
+    passed = total - len(failures)
+    message = f"{len(failures)} of {total} configurations fail: " + " | ".join(f.message for f in failures)
+    hint = " ".join(dict.fromkeys(f.hint for f in failures if f.hint))
+    if passed == 0:
+        raise CheckFailed(message, hint=hint, details=details)
+    return Outcome(fraction=passed / total, message=message, hint=hint, details=details)
+
+
+def equivalence_case(
+    ctx: CheckContext,
+    name: str,
+    cls: type[nn.Module],
+    case: Case,
+    i: int,
+    tol: Tolerance,
+    default_hint: str,
+    substitute: Substitute,
+    question: str | None,
+) -> dict[str, Any]:
+    """One configuration of ``check_equivalence``; its figures, or CheckFailed."""
+    reference, prepared = prepared_reference(ctx, name, cls, case.kwargs, f"case:{i}", substitute)
+    x = ctx.randn(*case.input_shape, salt=f"input:{i}")
+    expected, grad_output, expected_grad = reference_outputs(reference, x, ctx, salt=str(i))
+    got = remote.forward(
+        ctx,
+        name,
+        case.kwargs,
+        x,
+        state=prepared.fit(reference.state_dict()),
+        grad_output=grad_output,
+        substitute=prepared.substitute,
+    )
+    require_shape(got.output, tuple(expected.shape), f"{name} output", case.config())
+    diff = difference(got.output, expected, tol)
+    details = {"config": case.config(), "passed": True, "tolerance": str(tol), **diff.as_details()}
+    details.update(prepared.details())
     if not diff.within:
+        accepted = [(a, m) for a, m in applicable_variants(reference) if difference(m(x), got.output, tol).within]
+        if not accepted:
+            raise wrong_output(reference, x, got.output, tol, name, cls, case, prepared, default_hint, question)
+        variant, module = accepted[0]
+        expected, expected_grad = outputs_of(module, x, grad_output)
+        details["notes"] = [*details.get("notes", []), variant.note]
+    grad_diff = difference(got.input_grad, expected_grad, tol)
+    if not grad_diff.within:
         raise CheckFailed(
-            mismatch_message(f"{name}(x[:, perm])", diff, tol, config, against=f"{name}(x)[:, perm]"),
+            mismatch_message(f"{name} gradient with respect to the input", grad_diff, tol, case.config()),
             hint=(
-                "Self-attention is permutation-equivariant: no token may be treated by its position. Look for "
-                "indexing by position, a mask, a cumulative op, or a softmax/sum over the wrong axis."
+                "The forward values are right but the backward pass is not: look for .detach(), .data, "
+                "torch.no_grad() or numpy round trips inside forward."
             ),
-            details={"permutation": perm.tolist(), **diff.as_details()},
+            details={"config": case.config(), "tolerance": str(tol), **grad_diff.as_details()},
         )
-    reach = (got[2] - got[0]).abs().amax(dim=-1)  # (N,) change of each output token
-    others = torch.cat([reach[:3], reach[4:]])
-    if float(others.min()) <= 1e-4:
-        still = [i for i in range(n) if i != 3 and float(reach[i]) <= 1e-4]
-        raise CheckFailed(
-            f"Changing token 3 left output tokens {still} unchanged ({fmt_config(kwargs)}, N={n}): "
-            "attention should mix every token with every other.",
-            hint="Each output is a weighted sum over all tokens' values: A @ V with A of shape (B, N, N).",
-            details={"unchanged_tokens": still, "change_per_token": reach.tolist()},
-        )
-    return {"equivariance_max_abs_error": diff.max_abs_error, "min_change_of_other_tokens": float(others.min())}
+    return {**details, "grad_max_abs_error": grad_diff.max_abs_error}
+
+
+def wrong_output(
+    reference: nn.Module,
+    x: torch.Tensor,
+    got: torch.Tensor,
+    tol: Tolerance,
+    name: str,
+    cls: type[nn.Module],
+    case: Case,
+    prepared: Prepared,
+    default_hint: str,
+    question: str | None,
+) -> CheckFailed:
+    """The failure of a wrong output, with the known mistake it matches. Where trusted stand-ins replaced the
+    sub-modules, only ``question``'s own mistakes may be named: the sub-modules cannot be the cause."""
+    diff = difference(got, expected_of(reference, x), tol)
+    diagnoses = diagnose_module(reference, x, got, tol)
+    if question is not None and prepared.substitute is not None and not prepared.fell_back:
+        diagnoses = [d for d in diagnoses if all(m.question == question for m in d.mistakes)]
+    hint, matched = hint_from(diagnoses, f"a {cls.__name__}", default_hint)
+    if prepared.fell_back:
+        hint = f"{hint} Note: {prepared.notes[-1]}"
+    return CheckFailed(
+        mismatch_message(f"{name} output (reference weights loaded)", diff, tol, case.config()),
+        hint=hint,
+        details={
+            "config": case.config(),
+            "tolerance": str(tol),
+            **diff.as_details(),
+            **prepared.details(),
+            "known_mistakes": matched,
+        },
+    )
+
+
+def expected_of(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        return module(x)

@@ -8,30 +8,37 @@ Q7 (MNIST accuracy) 15, Q8 (timm) 10, written answers 25.
 POINTS: dict[str, float] = {
     # Q1 patch embedding (6)
     "q1.shape": 1,
-    "q1.equivalence": 3,
+    "q1.equivalence": 2.5,
     "q1.property": 2,
+    "q1.contract": 0.5,  # the parameter set; a bias-less conv is graded on its maths above
     # Q2 MLP (4)
     "q2.shape": 1,
-    "q2.equivalence": 2,
+    "q2.equivalence": 1.5,
     "q2.property": 1,
+    "q2.contract": 0.5,
     # Q3 single-head self-attention (8)
     "q3.shape": 1,
-    "q3.equivalence": 4,
+    "q3.equivalence": 3.5,
     "q3.property": 3,
+    "q3.contract": 0.5,
     # Q4 multi-head self-attention (10), with the from-scratch rule for Q1-Q6
     "q4.shape": 1,
-    "q4.equivalence": 3,
+    "q4.equivalence": 2.5,
     "q4.property": 2,
+    "q4.contract": 0.5,
     "q4.extra": 2,  # hidden: an unseen configuration
     "static.from_scratch": 2,
     # Q5 transformer block (8)
     "q5.shape": 1,
-    "q5.equivalence": 4,
+    "q5.equivalence": 2.5,  # the block's wiring, with trusted attention and MLP
+    "q5.end_to_end": 1,  # the student's own attention and MLP inside the block
     "q5.property": 3,
+    "q5.contract": 0.5,
     # Q6 ViT (14)
     "q6.sinusoidal": 2,
     "q6.shape": 1,
-    "q6.equivalence": 4,
+    "q6.equivalence": 3,  # [CLS], positions, norm and head, with trusted patch embedding and blocks
+    "q6.end_to_end": 1,  # the student's own patch embedding and blocks inside the ViT
     "q6.property": 3,
     "q6.parameters": 2,
     "q6.extra": 2,  # hidden: an unseen configuration

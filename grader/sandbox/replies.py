@@ -4,6 +4,7 @@ Everything in a reply came from the child and is untrusted; this turns a malform
 or from a patched harness) into ``StudentError("bad_output")`` instead of a grader crash later.
 """
 
+import math
 from typing import Any
 
 import torch
@@ -17,6 +18,10 @@ def _is_int(value: Any) -> bool:
 
 def _is_number(value: Any) -> bool:
     return type(value) in (int, float)
+
+
+def _is_finite_number(value: Any) -> bool:
+    return _is_number(value) and math.isfinite(value)
 
 
 def _is_attribute(value: Any) -> bool:
@@ -41,6 +46,15 @@ VALUE_RULES: dict[str, dict[str, Any]] = {
     "call": {},
     "train_predict": {"seconds": _is_number, "final_loss": lambda v: v is None or _is_number(v)},
     "timm": {"embed_dim": _is_int, "depth": _is_int, "num_heads": _is_int, "num_classes": _is_int},
+}
+
+# Values checked only when present (the parent reads a missing one as empty).
+OPTIONAL_RULES: dict[str, dict[str, Any]] = {
+    "forward": {
+        "substituted": lambda v: isinstance(v, list) and all(isinstance(p, str) for p in v),
+        "substitution_errors": lambda v: isinstance(v, dict) and all(isinstance(e, str) for e in v.values()),
+        "layer_norm_eps": lambda v: isinstance(v, dict) and all(map(_is_finite_number, v.values())),
+    },
 }
 
 
@@ -68,6 +82,9 @@ def check_reply(
             raise StudentError(
                 "bad_output", f"the reply's value {key!r} is missing or malformed: {values.get(key)!r:.200}"
             )
+    for key, rule in OPTIONAL_RULES.get(op, {}).items():
+        if key in values and not rule(values[key]):
+            raise StudentError("bad_output", f"the reply's value {key!r} is malformed: {values.get(key)!r:.200}")
     missing = expected_tensors(op, args, sent) - tensors.keys()
     if missing:
         raise StudentError("bad_output", f"the reply lacks the tensors {sorted(missing)}")

@@ -48,11 +48,13 @@ class MLP(nn.Module):
         return self.linear2(torch.nn.functional.gelu(self.linear1(x)))
 """
     )
-    verdict = graded("q2.equivalence", source)
-    assert verdict.status == "failed"
-    assert "missing keys ['fc1.bias', 'fc1.weight', 'fc2.bias', 'fc2.weight']" in verdict.message
-    assert "unexpected keys ['linear1.bias'" in verdict.message
-    assert verdict.details["expected_keys"]["fc1.weight"] == [128, 32]
+    for check_id in ("q2.equivalence", "q2.contract", "q2.property"):
+        verdict = graded(check_id, source)
+        assert verdict.status == "failed", check_id
+        assert "rename self.linear1 to self.fc1" in verdict.message, verdict.message
+        assert "rename self.linear2 to self.fc2" in verdict.message
+        assert "Missing key" not in verdict.message and "Unexpected key" not in verdict.message
+    assert graded("q2.equivalence", source).details["expected_keys"]["fc1.weight"] == [128, 32]
 
 
 def test_unknown_wrong_output_gets_the_default_hint_and_figures():
@@ -99,7 +101,7 @@ class ViT(ViT):
     )
     verdict = graded("q6.parameters", source)
     assert verdict.status == "failed"
-    assert "unexpected keys ['secret.bias', 'secret.weight']" in verdict.message
+    assert "your ViT has secret.weight (shape (10, 784)), which the contract does not list" in verdict.message
 
 
 def test_q6_property_gives_partial_credit_with_reasons():

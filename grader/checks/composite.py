@@ -1,0 +1,133 @@
+"""The end-to-end check of a composite question (Q5 block, Q6 ViT): the student's own sub-modules, together.
+
+The composite's own checks run with trusted stand-ins in place of its sub-modules; this one runs the
+student's whole module with the reference weights. When it differs, the same forward is repeated with one
+sub-module at a time replaced by its stand-in: the replacement that removes the difference names the
+sub-question whose module is the cause ("your block is right; the difference comes from your MLP (Q2)").
+"""
+
+import copy
+from typing import Any
+
+import torch
+from torch import nn
+
+from grader.checks import remote
+from grader.checks.compare import Tolerance, difference, mismatch_message, require_shape
+from grader.checks.context import CheckContext
+from grader.checks.flows import Case, outputs_of, prepare, reference_outputs, seeded_reference
+from grader.checks.registry import CheckFailed, Outcome
+from grader.checks.substitution import VIT_INNER_PARTS, Part, substitute
+from grader.checks.variants import applicable_variants
+from grader.diagnostics import diagnose_module, hint_from
+
+
+def _matches_with(
+    ctx: CheckContext,
+    name: str,
+    pristine: nn.Module,
+    case: Case,
+    x: torch.Tensor,
+    tol: Tolerance,
+    parts: tuple[Part, ...],
+) -> bool:
+    """True when the student's module with ``parts`` replaced by stand-ins equals the reference on ``x``."""
+    reference = copy.deepcopy(pristine)
+    sub = substitute(parts, case.kwargs)
+    try:
+        prepared = prepare(ctx, name, reference, case.kwargs, sub)
+        if prepared.fell_back:
+            return False  # the part could not be replaced: this run says nothing about it
+        got = remote.forward(ctx, name, case.kwargs, x, state=prepared.fit(reference.state_dict()), substitute=sub)
+    except CheckFailed:
+        return False
+    with torch.no_grad():
+        expected = reference(x)
+    return tuple(got.output.shape) == tuple(expected.shape) and difference(got.output, expected, tol).within
+
+
+def causes(
+    ctx: CheckContext, name: str, pristine: nn.Module, case: Case, x: torch.Tensor, tol: Tolerance, parts: tuple
+) -> tuple[bool, list[Part]]:
+    """(is the composite's own wiring right, the parts whose replacement alone removes the difference)."""
+    wiring = _matches_with(ctx, name, pristine, case, x, tol, parts)
+    found = [part for part in parts if _matches_with(ctx, name, pristine, case, x, tol, (part,))]
+    if any(part.path == "blocks.*" for part in found):  # refine: the blocks' attention, MLP, or their wiring
+        inner = [part for part in VIT_INNER_PARTS if _matches_with(ctx, name, pristine, case, x, tol, (part,))]
+        blocks = [part for part in parts if part.path == "blocks.*"]
+        found = [part for part in found if part.path != "blocks.*"] + (inner or blocks)
+    return wiring, found
+
+
+def check_end_to_end(
+    ctx: CheckContext, name: str, cls: type[nn.Module], case: Case, tol: Tolerance, parts: tuple[Part, ...]
+) -> Outcome:
+    """The student's own composite with the reference weights; a difference is traced to a sub-module."""
+    tol = tol.on(ctx.device)
+    pristine = seeded_reference(ctx, cls, case.kwargs, salt="end-to-end")
+    reference = copy.deepcopy(pristine)
+    prepared = prepare(ctx, name, reference, case.kwargs)
+    x = ctx.randn(*case.input_shape, salt="end-to-end-input")
+    expected, grad_output, expected_grad = reference_outputs(reference, x, ctx, salt="end-to-end")
+    state = prepared.fit(reference.state_dict())
+    got = remote.forward(ctx, name, case.kwargs, x, state=state, grad_output=grad_output, salt="end-to-end")
+    require_shape(got.output, tuple(expected.shape), f"{name} output", case.config())
+    diff = difference(got.output, expected, tol)
+    details: dict[str, Any] = {"config": case.config(), "tolerance": str(tol), **diff.as_details()}
+    details.update(prepared.details())
+    if not diff.within:
+        accepted = [(a, m) for a, m in applicable_variants(reference) if difference(m(x), got.output, tol).within]
+        if not accepted:
+            raise traced_failure(ctx, name, cls, pristine, reference, case, x, got.output, tol, parts, details)
+        expected, expected_grad = outputs_of(accepted[0][1], x, grad_output)
+        details["notes"] = [*details.get("notes", []), accepted[0][0].note]
+    grad_diff = difference(got.input_grad, expected_grad, tol)
+    if not grad_diff.within:
+        raise CheckFailed(
+            mismatch_message(f"{name} gradient with respect to the input", grad_diff, tol, case.config()),
+            hint="The forward values are right but the backward pass is not: look for .detach() or .data in forward.",
+            details={**details, "grad_max_abs_error": grad_diff.max_abs_error},
+        )
+    return Outcome(details={**details, "grad_max_abs_error": grad_diff.max_abs_error})
+
+
+def traced_failure(
+    ctx: CheckContext,
+    name: str,
+    cls: type[nn.Module],
+    pristine: nn.Module,
+    reference: nn.Module,
+    case: Case,
+    x: torch.Tensor,
+    got: torch.Tensor,
+    tol: Tolerance,
+    parts: tuple[Part, ...],
+    details: dict[str, Any],
+) -> CheckFailed:
+    """The failure of the end-to-end run, naming the sub-question whose module causes the difference."""
+    wiring, found = causes(ctx, name, pristine, case, x, tol, parts)
+    diagnoses = diagnose_module(reference, x, got, tol)
+    own_question = {"TransformerBlock": "Q5", "ViT": "Q6"}.get(name, "")
+    labels = " and ".join(f"your {part.label} ({part.question})" for part in found)
+    if wiring and found:
+        cause = f"your {name} is right; the difference comes from {labels}"
+        default = f"Fix {labels} first: see " + ", ".join(f"{p.question.lower()}.equivalence" for p in found) + "."
+    elif wiring:
+        everything = " and ".join(f"{p.label} ({p.question})" for p in parts)
+        cause = f"your {name} is right with the grader's sub-modules; the difference comes from your {everything}"
+        default = "Fix the sub-modules' own checks first."
+    else:
+        cause = f"the difference comes from your {name} itself (see {own_question.lower()}.equivalence)"
+        if found:
+            cause += f", and also from {labels}"
+        default = f"Fix {own_question.lower()}.equivalence first."
+    hint, matched = hint_from(diagnoses, f"a {cls.__name__}", default)
+    details = {
+        **details,
+        "known_mistakes": matched,
+        "wiring_right_with_trusted_sub_modules": wiring,
+        "causes": [f"{part.label} ({part.question})" for part in found],
+    }
+    diff = difference(got, reference(x).detach(), tol)
+    message = mismatch_message(f"{name} output with your own sub-modules", diff, tol, case.config())
+    return CheckFailed(f"{message} {cause[0].upper()}{cause[1:]}.", hint=hint, details=details)

@@ -1,4 +1,4 @@
-"""Q2 mistakes: the activation of the transformer's MLP (the tanh GELU is an accepted variant: grader/checks/variants.py)."""
+"""Q2 mistakes: the activation of the transformer's MLP (tanh GELU is accepted: grader/checks/variants.py)."""
 
 import torch
 import torch.nn.functional as F

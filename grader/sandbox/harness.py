@@ -29,6 +29,8 @@ MODULE_NAME = "submission"
 HARNESS_FILE = os.path.abspath(__file__)
 # Contract names whose class the parent may swap for a stand-in while the student's composite is built.
 STANDIN_KINDS = ("attention", "mlp", "patch_embedding", "block")
+# ids of the stand-ins the harness placed for the request being answered; emptied after each request
+ARMED: set[int] = set()
 
 
 class StudentFault(Exception):
@@ -81,17 +83,20 @@ def short_traceback(error: BaseException, module_file: str) -> str:
     return text if len(text) <= MAX_TRACEBACK else text[:MAX_TRACEBACK] + "\n... (truncated)"
 
 
-def standin_classes(torch, armed: set) -> dict:
+def standin_classes(torch) -> dict:
     """Trusted stand-ins for the contract's sub-modules, built fresh for each request from torch primitives.
 
     They carry the contract's parameter names, so the reference weights load strictly, and run only while
-    ``armed`` holds their id: the harness arms the ones it placed for one request and disarms them after,
-    so a stand-in a submission grabs (from this module, or from its own composite) computes nothing.
+    ``ARMED`` holds their id: the harness arms the ones it placed for one request and disarms them after,
+    so a stand-in a submission builds, grabs from its own composite, or calls on itself computes nothing;
+    and ``borrowed_modules`` refuses a module that runs this file's code where the harness did not place
+    it. Like the reply nonce, this is a speed bump against code that digs in the harness's memory, not a
+    wall; the verdicts stay the parent's.
     """
     nn = torch.nn
 
     def guard(module) -> None:
-        if id(module) not in armed:
+        if id(module) not in ARMED:
             raise RuntimeError("this is the grader's stand-in module; graded code must be your own")
 
     class StandInAttention(nn.Module):
@@ -264,11 +269,11 @@ class Harness:
         return {"names": names, "import_error": self.import_error}, {}
 
     def op_forward(self, args: dict, tensors: dict) -> tuple[dict, dict]:
-        armed: set = set()
+        ARMED.clear()
         try:
-            return self.forward(args, tensors, armed)
+            return self.forward(args, tensors, ARMED)
         finally:
-            armed.clear()  # the stand-ins of this request compute nothing once it is answered
+            ARMED.clear()  # the stand-ins of this request compute nothing once it is answered
 
     @contextlib.contextmanager
     def patched(self, names: dict):
@@ -318,7 +323,7 @@ class Harness:
         torch = self.torch
         factory, kwargs, seed = self.lookup(args["name"]), args.get("kwargs", {}), int(args.get("seed", 0))
         substitute = args.get("substitute") or {}
-        classes = standin_classes(torch, armed) if substitute else {}
+        classes = standin_classes(torch) if substitute else {}
         names = {n: classes[k] for n, k in (substitute.get("names") or {}).items() if k in classes}
         paths = [p for p in substitute.get("paths") or [] if p.get("kind") in classes]
         model = None

@@ -18,7 +18,7 @@ from grader.checks.context import CheckContext
 from grader.checks.flows import Case, outputs_of, prepare, reference_outputs, seeded_reference
 from grader.checks.registry import CheckFailed, Outcome
 from grader.checks.substitution import VIT_INNER_PARTS, Part, substitute
-from grader.checks.variants import applicable_variants
+from grader.checks.variants import matching_variant
 from grader.diagnostics import diagnose_module, hint_from
 
 
@@ -75,12 +75,13 @@ def check_end_to_end(
     diff = difference(got.output, expected, tol)
     details: dict[str, Any] = {"config": case.config(), "tolerance": str(tol), **diff.as_details()}
     details.update(prepared.details())
-    if not diff.within:
-        accepted = [(a, m) for a, m in applicable_variants(reference) if difference(m(x), got.output, tol).within]
-        if not accepted:
-            raise traced_failure(ctx, name, cls, pristine, reference, case, x, got.output, tol, parts, details)
-        expected, expected_grad = outputs_of(accepted[0][1], x, grad_output)
-        details["notes"] = [*details.get("notes", []), accepted[0][0].note]
+    close = lambda a, b: difference(a, b, tol).within  # noqa: E731
+    accepted = matching_variant(reference, x, got.output, close, diff.within, diff.max_abs_error)
+    if not diff.within and accepted is None:
+        raise traced_failure(ctx, name, cls, pristine, reference, case, x, got.output, tol, parts, details)
+    if accepted is not None:
+        expected, expected_grad = outputs_of(accepted[1], x, grad_output)
+        details["notes"] = [*details.get("notes", []), accepted[0].note]
     grad_diff = difference(got.input_grad, expected_grad, tol)
     if not grad_diff.within:
         raise CheckFailed(

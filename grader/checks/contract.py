@@ -25,6 +25,7 @@ class StatePlan:
     """How the reference's state maps onto the student's keys, and what differs from the contract."""
 
     neutral: dict[str, float] = field(default_factory=dict)  # reference key -> value it is graded at
+    renamed: dict[str, str] = field(default_factory=dict)  # student key -> the contract key it is graded as
     extra: list[str] = field(default_factory=list)  # student keys outside the contract, kept at the student's value
     differences: list[str] = field(default_factory=list)  # lab-terms sentences, one per difference
     unresolved: list[str] = field(default_factory=list)  # the sentences of differences that cannot be graded
@@ -60,10 +61,65 @@ def _attr(prefix: str) -> str:
     return f"self.{prefix}" if prefix else "the module itself"
 
 
+def _close_names(a: str, b: str) -> bool:
+    """``query`` and ``q``, ``attention`` and ``attn``, ``projection`` and ``proj``: one starts the other."""
+    return a.startswith(b) or b.startswith(a) or (a[:1] == b[:1] and a[-1:] == b[-1:])
+
+
+def find_renames(expected: Shapes, got: Shapes) -> dict[tuple[int, str, str], dict[str, str]]:
+    """Sub-modules the student named differently: ``(position, student name, contract name) -> {student key:
+    contract key}`` for a name at one position of the dotted path whose every key, renamed, is a missing
+    contract key of the same shape. Ambiguous names (``query`` could be q, k or v by shape) are settled by
+    similar spelling, then by elimination."""
+    missing = set(expected) - set(got)
+    unexpected = set(got) - set(expected)
+    candidates: dict[tuple[int, str], set[str]] = {}
+    for u in unexpected:
+        for k in missing:
+            a, b = u.split("."), k.split(".")
+            diff = [i for i in range(len(a)) if len(a) == len(b) and a[i] != b[i]]
+            if len(diff) == 1 and tuple(got[u]) == tuple(expected[k]):
+                candidates.setdefault((diff[0], a[diff[0]]), set()).add(b[diff[0]])
+
+    def mapping(pos: int, old: str, new: str) -> dict[str, str] | None:
+        keys = {
+            u: ".".join(p[:pos] + [new] + p[pos + 1 :])
+            for u in unexpected
+            if len(p := u.split(".")) > pos and p[pos] == old
+        }
+        ok = keys and all(k in missing and tuple(got[u]) == tuple(expected[k]) for u, k in keys.items())
+        return keys if ok else None
+
+    options = {key: [new for new in sorted(news) if mapping(key[0], key[1], new)] for key, news in candidates.items()}
+    chosen: dict[tuple[int, str, str], dict[str, str]] = {}
+    taken: set[tuple[int, str]] = set()
+    for _ in range(len(options) + 1):
+        progress = False
+        for (pos, old), news in sorted(options.items()):
+            free = [new for new in news if (pos, new) not in taken]
+            if len(free) > 1:
+                free = [new for new in free if _close_names(old, new)]
+            if len(free) == 1 and not any(c[:2] == (pos, old) for c in chosen):
+                chosen[(pos, old, free[0])] = mapping(pos, old, free[0]) or {}
+                taken.add((pos, free[0]))
+                progress = True
+        if not progress:
+            break
+    return chosen
+
+
 def plan_state(reference: nn.Module, got: Shapes, class_name: str) -> StatePlan:
     """Compare the reference's state_dict keys and shapes with the student's (``got``)."""
     expected = {key: tuple(value.shape) for key, value in reference.state_dict().items()}
     plan = StatePlan()
+    for (pos, _old, new), keys in sorted(find_renames(expected, got).items()):
+        plan.renamed.update(keys)
+        path = next(iter(keys)).split(".")[: pos + 1]
+        plan.differences.append(
+            f"your self.{'.'.join(path)} is the contract's self.{'.'.join(path[:-1] + [new])} under another "
+            f"name; it was graded under the contract's name: rename it to {new}."
+        )
+    got = {plan.renamed.get(key, key): shape for key, shape in got.items()}
     missing = sorted(set(expected) - set(got))
     unexpected = sorted(set(got) - set(expected))
     renamed: set[str] = set()
@@ -133,8 +189,10 @@ def neutralise(reference: nn.Module, plan: StatePlan) -> None:
 def fit_state(
     state: dict[str, torch.Tensor], plan: StatePlan, own_state: dict[str, torch.Tensor]
 ) -> dict[str, torch.Tensor]:
-    """The reference's ``state`` on the student's keys: neutral keys dropped, extra keys at the student's values."""
-    fitted = {key: value for key, value in state.items() if key not in plan.neutral}
+    """The reference's ``state`` on the student's keys: neutral keys dropped, renamed keys under the student's
+    names, extra keys at the student's values."""
+    back = {contract: own for own, contract in plan.renamed.items()}
+    fitted = {back.get(key, key): value for key, value in state.items() if key not in plan.neutral}
     fitted.update({key: own_state[key] for key in plan.extra if key in own_state})
     return fitted
 

@@ -21,7 +21,7 @@ from grader.checks.context import CheckContext
 from grader.checks.contract import StatePlan, fit_state, neutralise, plan_state
 from grader.checks.registry import CheckFailed, Outcome
 from grader.checks.substitution import fallback_note
-from grader.checks.variants import adapt_eps, applicable_variants
+from grader.checks.variants import adapt_eps, matching_variant
 from grader.diagnostics import diagnose_module, hint_from
 from grader.sandbox.errors import StudentError
 
@@ -266,13 +266,13 @@ def equivalence_case(
     diff = difference(got.output, expected, tol)
     details = {"config": case.config(), "passed": True, "tolerance": str(tol), **diff.as_details()}
     details.update(prepared.details())
-    if not diff.within:
-        accepted = [(a, m) for a, m in applicable_variants(reference) if difference(m(x), got.output, tol).within]
-        if not accepted:
-            raise wrong_output(reference, x, got.output, tol, name, cls, case, prepared, default_hint, question)
-        variant, module = accepted[0]
-        expected, expected_grad = outputs_of(module, x, grad_output)
-        details["notes"] = [*details.get("notes", []), variant.note]
+    close = lambda a, b: difference(a, b, tol).within  # noqa: E731
+    accepted = matching_variant(reference, x, got.output, close, diff.within, diff.max_abs_error)
+    if not diff.within and accepted is None:
+        raise wrong_output(reference, x, got.output, tol, name, cls, case, prepared, default_hint, question)
+    if accepted is not None:
+        expected, expected_grad = outputs_of(accepted[1], x, grad_output)
+        details["notes"] = [*details.get("notes", []), accepted[0].note]
     grad_diff = difference(got.input_grad, expected_grad, tol)
     if not grad_diff.within:
         raise CheckFailed(

@@ -34,7 +34,7 @@ class PatchEmbedding(PatchEmbedding):
     assert "patch_size=7" in verdict.message
 
 
-def test_state_dict_mismatch_lists_the_expected_keys():
+def test_other_names_are_graded_under_the_contract_names_and_cost_only_the_contract_check():
     source = (
         REFERENCE
         + """
@@ -48,13 +48,37 @@ class MLP(nn.Module):
         return self.linear2(torch.nn.functional.gelu(self.linear1(x)))
 """
     )
-    for check_id in ("q2.equivalence", "q2.contract", "q2.property"):
+    for check_id in ("q2.equivalence", "q2.property"):
+        verdict = graded(check_id, source)
+        assert (verdict.status, verdict.fraction) == ("passed", 1.0), verdict.message
+    assert any("rename it to fc1" in note for note in graded("q2.equivalence", source).details["notes"])
+    verdict = graded("q2.contract", source)
+    assert verdict.status == "failed"
+    assert "your self.linear1 is the contract's self.fc1 under another name" in verdict.message
+    assert "rename it to fc2" in verdict.message
+
+
+def test_a_parameter_set_that_cannot_be_mapped_is_explained_in_the_lab_terms():
+    source = (
+        REFERENCE
+        + """
+class MultiHeadSelfAttention(MultiHeadSelfAttention):
+    def __init__(self, embed_dim, num_heads):
+        super().__init__(embed_dim, num_heads)
+        del self.q, self.k, self.v
+        self.qkv = nn.Linear(embed_dim, 3 * embed_dim)
+"""
+    )
+    for check_id in ("q4.equivalence", "q4.property", "q4.contract"):
         verdict = graded(check_id, source)
         assert verdict.status == "failed", check_id
-        assert "rename self.linear1 to self.fc1" in verdict.message, verdict.message
-        assert "rename self.linear2 to self.fc2" in verdict.message
+        assert (
+            "the contract's parameter q.weight (shape (64, 64), in nn.Linear(64, 64) self.q) is missing"
+            in (verdict.message)
+            or "self.q) is missing" in verdict.message
+        ), verdict.message
         assert "Missing key" not in verdict.message and "Unexpected key" not in verdict.message
-    assert graded("q2.equivalence", source).details["expected_keys"]["fc1.weight"] == [128, 32]
+    assert graded("q4.equivalence", source).details["expected_keys"]["q.weight"] == [64, 64]
 
 
 def test_unknown_wrong_output_gets_the_default_hint_and_figures():

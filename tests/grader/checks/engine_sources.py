@@ -1,0 +1,140 @@
+"""Student-style variants of the reference for the engine's tests: each one deviation, written as students do.
+
+Each constant is appended to the reference bundle (``source(...)``), so the classes it redefines replace the
+reference's and every class that uses them (Q5, Q6) picks them up.
+"""
+
+from reference.bundle import bundle_submission
+
+REFERENCE = bundle_submission()
+
+
+def source(*parts: str) -> str:
+    return REFERENCE + "\n\nimport math\nimport torch.nn.functional as F\n" + "\n".join(parts)
+
+
+EVEN_ONLY_PE = """
+def sinusoidal_positional_encoding(num_tokens, embed_dim):
+    position = torch.arange(num_tokens, dtype=torch.float32).unsqueeze(1)
+    div = torch.exp(torch.arange(0, embed_dim, 2).float() * (-math.log(10000.0) / embed_dim))
+    pe = torch.zeros(num_tokens, embed_dim)
+    pe[:, 0::2] = torch.sin(position * div)
+    pe[:, 1::2] = torch.cos(position * div)  # fails when embed_dim is odd
+    return pe
+"""
+SQUEEZING_ATTENTION = """
+class MultiHeadSelfAttention(MultiHeadSelfAttention):
+    def forward(self, x):
+        B, N, D = x.shape
+        out = (self.attention_weights(x) @ self._split_heads(self.v(x))).squeeze()  # drops h=1 and B=1 too
+        return self.proj(out.transpose(1, 2).reshape(B, N, D))
+"""
+BIASLESS_MLP = """
+class MLP(nn.Module):
+    def __init__(self, in_features, hidden_features):
+        super().__init__()
+        self.fc1 = nn.Linear(in_features, hidden_features, bias=False)
+        self.act = nn.GELU()
+        self.fc2 = nn.Linear(hidden_features, in_features, bias=False)
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+"""
+BIASLESS_QKV = """
+class MultiHeadSelfAttention(MultiHeadSelfAttention):
+    def __init__(self, embed_dim, num_heads):
+        super().__init__(embed_dim, num_heads)
+        self.q = nn.Linear(embed_dim, embed_dim, bias=False)  # qkv_bias=False, as timm's default
+        self.k = nn.Linear(embed_dim, embed_dim, bias=False)
+        self.v = nn.Linear(embed_dim, embed_dim, bias=False)
+"""
+SCALE_BUFFER = """
+class SelfAttention(nn.Module):
+    def __init__(self, embed_dim):
+        super().__init__()
+        self.q = nn.Linear(embed_dim, embed_dim)
+        self.k = nn.Linear(embed_dim, embed_dim)
+        self.v = nn.Linear(embed_dim, embed_dim)
+        self.proj = nn.Linear(embed_dim, embed_dim)
+        self.register_buffer("scale", torch.tensor(embed_dim ** -0.5))
+
+    def forward(self, x):
+        attn = torch.softmax(self.q(x) @ self.k(x).transpose(-2, -1) * self.scale, dim=-1)
+        return self.proj(attn @ self.v(x))
+"""
+PLAIN_NORMS = """
+class TransformerBlock(TransformerBlock):
+    def __init__(self, embed_dim, num_heads, mlp_ratio=4.0):
+        super().__init__(embed_dim, num_heads, mlp_ratio)
+        self.norm1 = nn.LayerNorm(embed_dim, elementwise_affine=False)
+        self.norm2 = nn.LayerNorm(embed_dim, elementwise_affine=False)
+"""
+EPS_1E6 = """
+class TransformerBlock(TransformerBlock):
+    def __init__(self, embed_dim, num_heads, mlp_ratio=4.0):
+        super().__init__(embed_dim, num_heads, mlp_ratio)
+        self.norm1 = nn.LayerNorm(embed_dim, eps=1e-6)
+        self.norm2 = nn.LayerNorm(embed_dim, eps=1e-6)
+
+
+class ViT(ViT):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.norm = nn.LayerNorm(self.cls_token.shape[-1], eps=1e-6)
+"""
+TANH_GELU = """
+class MLP(MLP):
+    def __init__(self, in_features, hidden_features):
+        super().__init__(in_features, hidden_features)
+        self.act = nn.GELU(approximate="tanh")
+"""
+CONSTANT_VIT = """
+class ViT(ViT):
+    def forward(self, x):
+        return self.head.bias.expand(x.shape[0], -1) + 0.0 * x.sum()
+"""
+CONSTANT_BLOCK = """
+class TransformerBlock(TransformerBlock):
+    def forward(self, x):
+        return torch.zeros_like(x) + self.norm1.bias + 0.0 * x.sum()
+"""
+CONSTANT_ATTENTION = """
+class MultiHeadSelfAttention(MultiHeadSelfAttention):
+    def forward(self, x):
+        return torch.zeros_like(x) + self.proj.bias + 0.0 * x.sum()
+"""
+UNFINISHED_ATTENTION = """
+class MultiHeadSelfAttention(nn.Module):
+    def __init__(self, embed_dim, num_heads):
+        super().__init__()
+        raise NotImplementedError("Q4")
+
+    def forward(self, x):
+        raise NotImplementedError("Q4")
+"""
+OWN_NAMES_BLOCK = """
+class TransformerBlock(nn.Module):
+    def __init__(self, embed_dim, num_heads, mlp_ratio=4.0):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(embed_dim)
+        self.attention = MultiHeadSelfAttention(embed_dim, num_heads)
+        self.norm2 = nn.LayerNorm(embed_dim)
+        self.ffn = MLP(embed_dim, int(embed_dim * mlp_ratio))
+
+    def forward(self, x):
+        x = x + self.attention(self.norm1(x))
+        return x + self.ffn(self.norm2(x))
+"""
+MODULE_LIST_VIT = """
+class ViT(ViT):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.blocks = nn.ModuleList(list(self.blocks))
+
+    def forward(self, x):
+        x = self.patch_embed(x)
+        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1) + self.pos_embed
+        for block in self.blocks:
+            x = block(x)
+        return self.head(self.norm(x)[:, 0])
+"""

@@ -26,6 +26,7 @@ class StatePlan:
 
     neutral: dict[str, float] = field(default_factory=dict)  # reference key -> value it is graded at
     renamed: dict[str, str] = field(default_factory=dict)  # student key -> the contract key it is graded as
+    fused: dict[str, list[str]] = field(default_factory=dict)  # student key -> contract keys stacked in it
     extra: list[str] = field(default_factory=list)  # student keys outside the contract, kept at the student's value
     differences: list[str] = field(default_factory=list)  # lab-terms sentences, one per difference
     unresolved: list[str] = field(default_factory=list)  # the sentences of differences that cannot be graded
@@ -108,6 +109,36 @@ def find_renames(expected: Shapes, got: Shapes) -> dict[tuple[int, str, str], di
     return chosen
 
 
+def find_fused(expected: Shapes, got: Shapes) -> dict[str, list[str]]:
+    """A fused ``qkv`` linear layer: the student key whose rows stack the contract's q, k and v (weight, bias)."""
+    fused: dict[str, list[str]] = {}
+    unexpected = set(got) - set(expected)
+    for key in expected:
+        if not key.endswith("q.weight") or key in got:
+            continue
+        prefix = key[: -len("q.weight")]
+        parts = [f"{prefix}{n}.weight" for n in "qkv"]
+        if any(part in got or part not in expected for part in parts):
+            continue
+        rows, columns = expected[key]
+        depth = key.count(".")
+        found = [
+            u
+            for u in unexpected
+            if u.startswith(prefix)
+            and u.endswith(".weight")
+            and u.count(".") == depth
+            and got[u] == (3 * rows, columns)
+        ]
+        if len(found) != 1:
+            continue
+        fused[found[0]] = parts
+        bias, bias_parts = found[0][: -len("weight")] + "bias", [f"{prefix}{n}.bias" for n in "qkv"]
+        if bias in unexpected and got[bias] == (3 * rows,) and all(p in expected and p not in got for p in bias_parts):
+            fused[bias] = bias_parts
+    return fused
+
+
 def plan_state(reference: nn.Module, got: Shapes, class_name: str) -> StatePlan:
     """Compare the reference's state_dict keys and shapes with the student's (``got``)."""
     expected = {key: tuple(value.shape) for key, value in reference.state_dict().items()}
@@ -120,6 +151,17 @@ def plan_state(reference: nn.Module, got: Shapes, class_name: str) -> StatePlan:
             f"name; it was graded under the contract's name: rename it to {new}."
         )
     got = {plan.renamed.get(key, key): shape for key, shape in got.items()}
+    plan.fused = find_fused(expected, got)
+    for own, keys in plan.fused.items():
+        del got[own]
+        got.update({key: expected[key] for key in keys})
+        if own.endswith(".weight"):
+            prefix, rows = own.rpartition(".")[0], expected[keys[0]][0]
+            plan.differences.append(
+                f"your self.{prefix} packs q, k and v in one nn.Linear (rows 0..{rows - 1} are q, then k, then v); "
+                "graded with the contract's q, k and v stacked in that order: the contract has three "
+                f"nn.Linear named q, k and v."
+            )
     missing = sorted(set(expected) - set(got))
     unexpected = sorted(set(got) - set(expected))
     renamed: set[str] = set()
@@ -192,7 +234,12 @@ def fit_state(
     """The reference's ``state`` on the student's keys: neutral keys dropped, renamed keys under the student's
     names, extra keys at the student's values."""
     back = {contract: own for own, contract in plan.renamed.items()}
-    fitted = {back.get(key, key): value for key, value in state.items() if key not in plan.neutral}
+    stacked = {key for keys in plan.fused.values() for key in keys}
+    fitted = {
+        back.get(key, key): value for key, value in state.items() if key not in plan.neutral and key not in stacked
+    }
+    for own, keys in plan.fused.items():
+        fitted[own] = torch.cat([state[key] for key in keys if key in state])  # (3 * rows, ...) q, then k, then v
     fitted.update({key: own_state[key] for key in plan.extra if key in own_state})
     return fitted
 

@@ -83,8 +83,8 @@ def heads_independent(ctx: CheckContext, kwargs: dict, n: int, h: int) -> dict[s
         reference.proj.bias.zero_()
         reference.v.bias.zero_()  # zeroing head i's v rows then zeroes its output, bias or not
     x = ctx.randn(2, n, d, salt="tokens")
-    base_state = prepared.fit(reference.state_dict())
-    base = remote.forward(ctx, NAME, kwargs, x, state=base_state).output
+    base_state = reference.state_dict()
+    base = remote.forward(ctx, NAME, kwargs, x, state=prepared.fit(base_state)).output
     require_shape(base, (2, n, d), f"{NAME} output", kwargs)
     figures = {}
     for label, head, edit in (("q rows changed", 2, "q"), ("v rows zeroed", 1, "v")):
@@ -94,7 +94,7 @@ def heads_independent(ctx: CheckContext, kwargs: dict, n: int, h: int) -> dict[s
             state["q.weight"][rows] += ctx.randn(dh, d, salt="q-rows")
         else:
             state["v.weight"][rows] = 0.0
-        got = remote.forward(ctx, NAME, kwargs, x, state=state).output
+        got = remote.forward(ctx, NAME, kwargs, x, state=prepared.fit(state)).output
         require_shape(got, (2, n, d), f"{NAME} output", kwargs)
         change = (got - base).abs().amax(dim=(0, 1)).view(h, dh).amax(dim=1)  # (h,) largest change per head slice
         others = [i for i in range(h) if i != head and float(change[i]) > tol.atol + tol.rtol * float(base.abs().max())]

@@ -138,3 +138,21 @@ class ViT(ViT):
             x = block(x)
         return self.head(self.norm(x)[:, 0])
 """
+FUSED_QKV = """
+class MultiHeadSelfAttention(nn.Module):
+    def __init__(self, embed_dim, num_heads, qkv_bias=True):
+        super().__init__()
+        self.num_heads = num_heads
+        self.scale = (embed_dim // num_heads) ** -0.5
+        self.qkv = nn.Linear(embed_dim, 3 * embed_dim, bias=qkv_bias)
+        self.proj = nn.Linear(embed_dim, embed_dim)
+
+    def forward(self, x):
+        B, N, C = x.shape
+        qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, C // self.num_heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv.unbind(0)  # (B, h, N, d_h) each
+        attn = (q @ k.transpose(-2, -1)) * self.scale
+        x = (attn.softmax(dim=-1) @ v).transpose(1, 2).reshape(B, N, C)
+        return self.proj(x)
+"""
+FUSED_QKV_NO_BIAS = FUSED_QKV.replace("qkv_bias=True", "qkv_bias=False")

@@ -62,11 +62,17 @@ def test_a_parameter_set_that_cannot_be_mapped_is_explained_in_the_lab_terms():
     source = (
         REFERENCE
         + """
-class MultiHeadSelfAttention(MultiHeadSelfAttention):
+class MultiHeadSelfAttention(nn.Module):
     def __init__(self, embed_dim, num_heads):
-        super().__init__(embed_dim, num_heads)
-        del self.q, self.k, self.v
-        self.qkv = nn.Linear(embed_dim, 3 * embed_dim)
+        super().__init__()
+        self.h = num_heads
+        self.W_q, self.W_k, self.W_v, self.W_o = (nn.Parameter(torch.randn(embed_dim, embed_dim)) for _ in range(4))
+
+    def forward(self, x):
+        B, N, D = x.shape
+        q, k, v = (t.view(B, N, self.h, -1).transpose(1, 2) for t in (x @ self.W_q, x @ self.W_k, x @ self.W_v))
+        a = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(D // self.h), dim=-1)
+        return (a @ v).transpose(1, 2).reshape(B, N, D) @ self.W_o
 """
     )
     for check_id in ("q4.equivalence", "q4.property", "q4.contract"):

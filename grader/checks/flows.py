@@ -59,6 +59,8 @@ def check_shapes(
                     details={"attribute": attribute, "expected": expected, "got": str(got), "config": case.config()},
                 )
         seen.append({"config": case.config(), "output_shape": list(result.output.shape)})
+        if result.substitution_errors:
+            seen[-1]["substitution_fallback"] = dict(result.substitution_errors)
     return {"configs": seen}
 
 

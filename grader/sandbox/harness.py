@@ -318,24 +318,33 @@ class Harness:
         ``substitute = {"names": {contract name: kind}, "paths": [{"path", "kind", "kwargs"}]}``: the names are
         bound to stand-in classes while the composite is built (so a sub-module that cannot be built does not
         stop it), then each path's sub-module is replaced by a fresh stand-in. Where a path names nothing, the
-        composite is built again with the student's own classes and that path is reported, not replaced.
+        composite is built again with the student's own class of that kind, and the path is reported, not
+        replaced.
         """
         torch = self.torch
         factory, kwargs, seed = self.lookup(args["name"]), args.get("kwargs", {}), int(args.get("seed", 0))
         substitute = args.get("substitute") or {}
         classes = standin_classes(torch) if substitute else {}
-        names = {n: classes[k] for n, k in (substitute.get("names") or {}).items() if k in classes}
+        names = {n: k for n, k in (substitute.get("names") or {}).items() if k in classes}
         paths = [p for p in substitute.get("paths") or [] if p.get("kind") in classes]
         model = None
-        if names and isinstance(factory, type):
+        while names and isinstance(factory, type):
             torch.manual_seed(seed)
             try:
-                with self.patched(names):
+                with self.patched({n: classes[k] for n, k in names.items()}):
                     model = factory(**kwargs)
-                for item in paths:
-                    self.resolve(model, item["path"])
             except Exception:  # noqa: BLE001 - built again below with the student's own classes
-                model = None
+                model, names = None, {}
+                break
+            failed = set()
+            for item in paths:
+                try:
+                    self.resolve(model, item["path"])
+                except LookupError:
+                    failed.add(item["kind"])
+            if not failed & set(names.values()):
+                break
+            model, names = None, {n: k for n, k in names.items() if k not in failed}  # their own classes, again
         if model is None:
             torch.manual_seed(seed)
             model = factory(**kwargs)

@@ -51,8 +51,9 @@ def check_contract(
             differing.append(f"({fmt_config(case.kwargs)}): " + " ".join(plan.differences))
     details: dict[str, Any] = {"configs": configs}
     if differing:
+        more = f" (and at {len(differing) - 1} other configuration(s); see details)" if len(differing) > 1 else ""
         raise CheckFailed(
-            f"{name}: the parameters differ from the contract's " + " | ".join(dict.fromkeys(differing)),
+            f"{name}: the parameters differ from the contract's {differing[0]}{more}",
             hint=(
                 "Use exactly the attribute names and layer types of the template, with their default bias, so that "
                 "the reference weights load with load_state_dict(strict=True)."

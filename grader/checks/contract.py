@@ -16,8 +16,7 @@ import torch
 from torch import nn
 
 from grader.checks.compare import fmt_shape
-
-Shapes = dict[str, tuple[int, ...]]
+from grader.checks.key_maps import Shapes, find_fused, find_renames, find_split
 
 
 @dataclass
@@ -27,6 +26,7 @@ class StatePlan:
     neutral: dict[str, float] = field(default_factory=dict)  # reference key -> value it is graded at
     renamed: dict[str, str] = field(default_factory=dict)  # student key -> the contract key it is graded as
     fused: dict[str, list[str]] = field(default_factory=dict)  # student key -> contract keys stacked in it
+    split: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # student key -> (contract key, rows)
     extra: list[str] = field(default_factory=list)  # student keys outside the contract, kept at the student's value
     differences: list[str] = field(default_factory=list)  # lab-terms sentences, one per difference
     unresolved: list[str] = field(default_factory=list)  # the sentences of differences that cannot be graded
@@ -62,83 +62,6 @@ def _attr(prefix: str) -> str:
     return f"self.{prefix}" if prefix else "the module itself"
 
 
-def _close_names(a: str, b: str) -> bool:
-    """``query`` and ``q``, ``attention`` and ``attn``, ``projection`` and ``proj``: one starts the other."""
-    return a.startswith(b) or b.startswith(a) or (a[:1] == b[:1] and a[-1:] == b[-1:])
-
-
-def find_renames(expected: Shapes, got: Shapes) -> dict[tuple[int, str, str], dict[str, str]]:
-    """Sub-modules the student named differently: ``(position, student name, contract name) -> {student key:
-    contract key}`` for a name at one position of the dotted path whose every key, renamed, is a missing
-    contract key of the same shape. Ambiguous names (``query`` could be q, k or v by shape) are settled by
-    similar spelling, then by elimination."""
-    missing = set(expected) - set(got)
-    unexpected = set(got) - set(expected)
-    candidates: dict[tuple[int, str], set[str]] = {}
-    for u in unexpected:
-        for k in missing:
-            a, b = u.split("."), k.split(".")
-            diff = [i for i in range(len(a)) if len(a) == len(b) and a[i] != b[i]]
-            if len(diff) == 1 and tuple(got[u]) == tuple(expected[k]):
-                candidates.setdefault((diff[0], a[diff[0]]), set()).add(b[diff[0]])
-
-    def mapping(pos: int, old: str, new: str) -> dict[str, str] | None:
-        keys = {
-            u: ".".join(p[:pos] + [new] + p[pos + 1 :])
-            for u in unexpected
-            if len(p := u.split(".")) > pos and p[pos] == old
-        }
-        ok = keys and all(k in missing and tuple(got[u]) == tuple(expected[k]) for u, k in keys.items())
-        return keys if ok else None
-
-    options = {key: [new for new in sorted(news) if mapping(key[0], key[1], new)] for key, news in candidates.items()}
-    chosen: dict[tuple[int, str, str], dict[str, str]] = {}
-    taken: set[tuple[int, str]] = set()
-    for _ in range(len(options) + 1):
-        progress = False
-        for (pos, old), news in sorted(options.items()):
-            free = [new for new in news if (pos, new) not in taken]
-            if len(free) > 1:
-                free = [new for new in free if _close_names(old, new)]
-            if len(free) == 1 and not any(c[:2] == (pos, old) for c in chosen):
-                chosen[(pos, old, free[0])] = mapping(pos, old, free[0]) or {}
-                taken.add((pos, free[0]))
-                progress = True
-        if not progress:
-            break
-    return chosen
-
-
-def find_fused(expected: Shapes, got: Shapes) -> dict[str, list[str]]:
-    """A fused ``qkv`` linear layer: the student key whose rows stack the contract's q, k and v (weight, bias)."""
-    fused: dict[str, list[str]] = {}
-    unexpected = set(got) - set(expected)
-    for key in expected:
-        if not key.endswith("q.weight") or key in got:
-            continue
-        prefix = key[: -len("q.weight")]
-        parts = [f"{prefix}{n}.weight" for n in "qkv"]
-        if any(part in got or part not in expected for part in parts):
-            continue
-        rows, columns = expected[key]
-        depth = key.count(".")
-        found = [
-            u
-            for u in unexpected
-            if u.startswith(prefix)
-            and u.endswith(".weight")
-            and u.count(".") == depth
-            and got[u] == (3 * rows, columns)
-        ]
-        if len(found) != 1:
-            continue
-        fused[found[0]] = parts
-        bias, bias_parts = found[0][: -len("weight")] + "bias", [f"{prefix}{n}.bias" for n in "qkv"]
-        if bias in unexpected and got[bias] == (3 * rows,) and all(p in expected and p not in got for p in bias_parts):
-            fused[bias] = bias_parts
-    return fused
-
-
 def plan_state(reference: nn.Module, got: Shapes, class_name: str) -> StatePlan:
     """Compare the reference's state_dict keys and shapes with the student's (``got``)."""
     expected = {key: tuple(value.shape) for key, value in reference.state_dict().items()}
@@ -161,6 +84,19 @@ def plan_state(reference: nn.Module, got: Shapes, class_name: str) -> StatePlan:
                 f"your self.{prefix} packs q, k and v in one nn.Linear (rows 0..{rows - 1} are q, then k, then v); "
                 "graded with the contract's q, k and v stacked in that order: the contract has three "
                 f"nn.Linear named q, k and v."
+            )
+    plan.split = find_split(expected, got)
+    for own in plan.split:
+        del got[own]
+    for contract in dict.fromkeys(key for key, _, _ in plan.split.values()):
+        got[contract] = expected[contract]
+        if contract.endswith(".weight"):
+            owners = sorted({own.rsplit(".", 3)[0] for own, (key, _, _) in plan.split.items() if key == contract})
+            name = contract.rsplit(".", 2)[-2]
+            plan.differences.append(
+                f"your self.{', self.'.join(owners)} hold one {name} per head; graded with the rows of the contract's "
+                f"{name} split among the heads in order (head i owns rows i*d_h..(i+1)*d_h - 1): the contract has "
+                f"one nn.Linear(D, D) named {name}."
             )
     missing = sorted(set(expected) - set(got))
     unexpected = sorted(set(got) - set(expected))
@@ -240,6 +176,9 @@ def fit_state(
     }
     for own, keys in plan.fused.items():
         fitted[own] = torch.cat([state[key] for key in keys if key in state])  # (3 * rows, ...) q, then k, then v
+    for own, (key, start, stop) in plan.split.items():
+        fitted.pop(key, None)
+        fitted[own] = state[key][start:stop]  # head i's rows of the contract's layer
     fitted.update({key: own_state[key] for key in plan.extra if key in own_state})
     return fitted
 

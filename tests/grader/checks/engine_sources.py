@@ -156,3 +156,26 @@ class MultiHeadSelfAttention(nn.Module):
         return self.proj(x)
 """
 FUSED_QKV_NO_BIAS = FUSED_QKV.replace("qkv_bias=True", "qkv_bias=False")
+PER_HEAD_MODULES = """
+class Head(nn.Module):
+    def __init__(self, embed_dim, head_dim):
+        super().__init__()
+        self.query = nn.Linear(embed_dim, head_dim, bias=False)
+        self.key = nn.Linear(embed_dim, head_dim, bias=False)
+        self.value = nn.Linear(embed_dim, head_dim, bias=False)
+
+    def forward(self, x):
+        q, k, v = self.query(x), self.key(x), self.value(x)
+        weights = F.softmax(q @ k.transpose(-2, -1) / math.sqrt(k.shape[-1]), dim=-1)
+        return weights @ v
+
+
+class MultiHeadSelfAttention(nn.Module):
+    def __init__(self, embed_dim, num_heads):
+        super().__init__()
+        self.heads = nn.ModuleList([Head(embed_dim, embed_dim // num_heads) for _ in range(num_heads)])
+        self.proj = nn.Linear(embed_dim, embed_dim)
+
+    def forward(self, x):
+        return self.proj(torch.cat([head(x) for head in self.heads], dim=-1))
+"""

@@ -56,6 +56,8 @@ def test_corners_that_fail_cost_their_share_and_are_all_listed(graded):
          "your self.qkv packs q, k and v in one nn.Linear"),
         ((src.FUSED_QKV_NO_BIAS,), ("q4.equivalence", "q4.property", "q6.end_to_end"), "q4.contract",
          "self.q has no bias"),
+        ((src.PER_HEAD_MODULES,), ("q4.equivalence", "q4.extra", "q4.property", "q5.end_to_end"), "q4.contract",
+         "hold one q per head"),
         ((src.PLAIN_NORMS,), ("q5.equivalence", "q5.property", "q5.end_to_end"), "q5.contract",
          "elementwise_affine=False"),
     ],

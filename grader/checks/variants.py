@@ -74,13 +74,28 @@ def with_variant(reference: nn.Module, accepted: AcceptedVariant) -> nn.Module |
     return module.eval()
 
 
+EPS_VARIANT = AcceptedVariant(
+    nn.LayerNorm,
+    nn.LayerNorm,
+    "accepted variant: LayerNorm eps=1e-6 (timm, JAX), recognised from the outputs (e.g. F.layer_norm(..., eps=1e-6)).",
+)
+
+
 def applicable_variants(reference: nn.Module) -> list[tuple[AcceptedVariant, nn.Module]]:
-    """(variant, the reference running it) for each accepted variant that applies inside ``reference``."""
+    """(variant, the reference running it) for each accepted variant that applies inside ``reference``; the eps
+    of a LayerNorm that the child could not read (a functional layer_norm) is tried at 1e-6 too."""
     found = []
     for accepted in MODULE_VARIANTS:
         module = with_variant(reference, accepted)
         if module is not None:
             found.append((accepted, module))
+    norms = [m for m in reference.modules() if isinstance(m, nn.LayerNorm)]
+    if norms and any(m.eps != 1e-6 for m in norms):
+        module = copy.deepcopy(reference).eval()
+        for sub in module.modules():
+            if isinstance(sub, nn.LayerNorm):
+                sub.eps = 1e-6
+        found.append((EPS_VARIANT, module))
     return found
 
 

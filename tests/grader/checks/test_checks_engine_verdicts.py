@@ -84,6 +84,12 @@ def test_layer_norm_eps_1e6_passes_with_a_clear_margin(graded, check_id):
         assert case["max_abs_error"] < 1e-6, "compared with a reference built with the same eps: no margin eaten"
 
 
+@pytest.mark.parametrize("check_id", ["q5.equivalence", "q5.property", "q5.end_to_end", "q6.end_to_end"])
+def test_a_functional_layer_norm_with_eps_1e6_passes(graded, check_id):
+    verdict = graded((src.FUNCTIONAL_EPS_1E6,), check_id)
+    assert (verdict.status, verdict.fraction) == ("passed", 1.0), verdict.message
+
+
 @pytest.mark.parametrize("check_id", ["q2.equivalence", "q2.property", "q5.end_to_end", "q6.end_to_end"])
 def test_tanh_gelu_is_an_accepted_variant(graded, check_id):
     verdict = graded((src.TANH_GELU,), check_id)

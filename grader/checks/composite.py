@@ -7,6 +7,7 @@ sub-question whose module is the cause ("your block is right; the difference com
 """
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -46,17 +47,31 @@ def _matches_with(
     return tuple(got.output.shape) == tuple(expected.shape) and difference(got.output, expected, tol).within
 
 
+def culprits(run: Callable[[tuple[Part, ...]], bool], parts: tuple[Part, ...]) -> list[Part]:
+    """The parts whose replacement alone removes the difference; where none does, those whose own module
+    still makes a difference when every other part is replaced (several sub-modules wrong at once)."""
+    single = [part for part in parts if run((part,))]
+    if single or len(parts) < 2:
+        return single
+    return [part for part in parts if not run(tuple(p for p in parts if p is not part))]
+
+
 def causes(
     ctx: CheckContext, name: str, pristine: nn.Module, case: Case, x: torch.Tensor, tol: Tolerance, parts: tuple
 ) -> tuple[bool, list[Part]]:
-    """(is the composite's own wiring right, the parts whose replacement alone removes the difference)."""
-    wiring = _matches_with(ctx, name, pristine, case, x, tol, parts)
-    found = [part for part in parts if _matches_with(ctx, name, pristine, case, x, tol, (part,))]
-    if any(part.path == "blocks.*" for part in found):  # refine: the blocks' attention, MLP, or their wiring
-        inner = [part for part in VIT_INNER_PARTS if _matches_with(ctx, name, pristine, case, x, tol, (part,))]
-        blocks = [part for part in parts if part.path == "blocks.*"]
-        found = [part for part in found if part.path != "blocks.*"] + (inner or blocks)
-    return wiring, found
+    """(is the composite's own wiring right, the sub-modules that cause the difference)."""
+
+    def run(sub: tuple[Part, ...]) -> bool:
+        return _matches_with(ctx, name, pristine, case, x, tol, sub)
+
+    found = culprits(run, parts)
+    blocks = [part for part in found if part.path == "blocks.*"]
+    if blocks:  # refine: the blocks' attention, MLP, or their own wiring (others replaced meanwhile)
+        others = tuple(part for part in parts if part.path != "blocks.*")
+        inner = culprits(lambda sub: run(others + sub), VIT_INNER_PARTS)
+        explained = inner and run(others + VIT_INNER_PARTS)
+        found = [part for part in found if part.path != "blocks.*"] + inner + ([] if explained else blocks)
+    return run(parts), found
 
 
 def check_end_to_end(
@@ -107,11 +122,14 @@ def traced_failure(
 ) -> CheckFailed:
     """The failure of the end-to-end run, naming the sub-question whose module causes the difference."""
     wiring, found = causes(ctx, name, pristine, case, x, tol, parts)
-    diagnoses = diagnose_module(reference, x, got, tol)
+    suspects = {part.question for part in found} | ({"Q2", "Q4"} if any(p.kind == "block" for p in found) else set())
+    diagnoses = diagnose_module(reference, x, got, tol, questions=suspects if wiring and found else None)
     own_question = {"TransformerBlock": "Q5", "ViT": "Q6"}.get(name, "")
     labels = " and ".join(f"your {part.label} ({part.question})" for part in found)
     if wiring and found:
         cause = f"your {name} is right; the difference comes from {labels}"
+        if len(found) > 1:
+            cause += " together"
         default = f"Fix {labels} first: see " + ", ".join(f"{p.question.lower()}.equivalence" for p in found) + "."
     elif wiring:
         everything = " and ".join(f"{p.label} ({p.question})" for p in parts)

@@ -30,6 +30,7 @@ from grader.checks.fitting import (  # noqa: F401 - re-exported: the question mo
 from grader.checks.registry import CheckFailed, Outcome
 from grader.checks.variants import matching_variant
 from grader.diagnostics import diagnose_module, hint_from
+from grader.diagnostics.match import still_matching
 from grader.sandbox.errors import StudentError
 
 
@@ -80,10 +81,10 @@ def check_equivalence(
     against the accepted variants, then the known mistakes (those of ``question`` only, when trusted
     stand-ins replaced the sub-modules)."""
     tol = tol.on(ctx.device)
-    figures, failures, errors = [], [], []
+    figures, failures, errors, memo = [], [], [], {}
     for i, case in enumerate(cases):
         try:
-            figures.append(equivalence_case(ctx, name, cls, case, i, tol, default_hint, substitute, question))
+            figures.append(equivalence_case(ctx, name, cls, case, i, tol, default_hint, substitute, question, memo))
         except CheckFailed as failure:
             if failure.details.get("contract"):
                 raise  # the parameter set cannot be mapped: no configuration can be graded
@@ -129,8 +130,10 @@ def equivalence_case(
     default_hint: str,
     substitute: Substitute,
     question: str | None,
+    memo: dict[str, Any],
 ) -> dict[str, Any]:
-    """One configuration of ``check_equivalence``; its figures, or CheckFailed."""
+    """One configuration of ``check_equivalence``; its figures, or CheckFailed. ``memo`` carries the known
+    mistakes found at an earlier configuration."""
     reference, prepared = prepared_reference(ctx, name, cls, case.kwargs, f"case:{i}", substitute)
     x = ctx.randn(*case.input_shape, salt=f"input:{i}")
     expected, grad_output, expected_grad = reference_outputs(reference, x, ctx, salt=str(i))
@@ -150,7 +153,7 @@ def equivalence_case(
     close = lambda a, b: difference(a, b, tol).within  # noqa: E731
     accepted = matching_variant(reference, x, got.output, close, diff.within, diff.max_abs_error)
     if not diff.within and accepted is None:
-        raise wrong_output(reference, x, got.output, tol, name, cls, case, prepared, default_hint, question)
+        raise wrong_output(reference, x, got.output, tol, name, cls, case, prepared, default_hint, question, memo)
     if accepted is not None:
         expected, expected_grad = outputs_of(accepted[1], x, grad_output)
         details["notes"] = [*details.get("notes", []), accepted[0].note]
@@ -178,13 +181,19 @@ def wrong_output(
     prepared: Prepared,
     default_hint: str,
     question: str | None,
+    memo: dict[str, Any],
 ) -> CheckFailed:
     """The failure of a wrong output, with the known mistake it matches. Where trusted stand-ins replaced the
     sub-modules, only ``question``'s own mistakes may be named: the sub-modules cannot be the cause."""
     diff = difference(got, expected_of(reference, x), tol)
-    diagnoses = diagnose_module(reference, x, got, tol)
-    if question is not None and prepared.substitute is not None and not prepared.fell_back:
-        diagnoses = [d for d in diagnoses if all(m.question == question for m in d.mistakes)]
+    own_only = question is not None and prepared.substitute is not None and not prepared.fell_back
+    if memo.get("diagnoses"):  # found at an earlier configuration: only those are tried again
+        diagnoses = still_matching(reference, x, got, tol, memo["diagnoses"])
+    elif "diagnoses" in memo:  # none explained an earlier configuration: single mistakes only, not pairs
+        diagnoses = diagnose_module(reference, x, got, tol, pairs=False, questions={question} if own_only else None)
+    else:
+        diagnoses = diagnose_module(reference, x, got, tol, questions={question} if own_only else None)
+        memo["diagnoses"] = diagnoses
     hint, matched = hint_from(diagnoses, f"a {cls.__name__}", default_hint)
     if prepared.fell_back:
         hint = f"{hint} Note: {prepared.notes[-1]}"

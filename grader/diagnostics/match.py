@@ -7,7 +7,7 @@ changes nothing at this configuration is never named). Single mistakes are tried
 
 import itertools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -76,11 +76,18 @@ def _run_swapped(reference: nn.Module, combo: Sequence[Mistake], x: torch.Tensor
 
 
 def diagnose_module(
-    reference: nn.Module, x: torch.Tensor, got: torch.Tensor, tol: Tolerance, *, pairs: bool = True
+    reference: nn.Module,
+    x: torch.Tensor,
+    got: torch.Tensor,
+    tol: Tolerance,
+    *,
+    pairs: bool = True,
+    questions: Collection[str] | None = None,
 ) -> list[Diagnosis]:
-    """The mistakes applicable inside ``reference`` whose output on ``x`` matches ``got``."""
+    """The mistakes applicable inside ``reference`` (of ``questions`` only, when given) whose output on ``x``
+    matches ``got``."""
     expected = _run(reference, x)
-    candidates = applicable(reference)
+    candidates = [m for m in applicable(reference) if questions is None or m.question in questions]
     found = _matching(reference, x, got, expected, tol, [(m,) for m in candidates])
     if found or not pairs:
         return found
@@ -137,3 +144,10 @@ def hint_from(diagnoses: Sequence[Diagnosis], what: str, default: str) -> tuple[
         return diagnoses[0].describe(what), [diagnoses[0].ids]
     text = " Or: ".join(d.describe(what) for d in diagnoses)
     return f"Several known mistakes give this output. {text}", [d.ids for d in diagnoses]
+
+
+def still_matching(
+    reference: nn.Module, x: torch.Tensor, got: torch.Tensor, tol: Tolerance, diagnoses: Sequence[Diagnosis]
+) -> list[Diagnosis]:
+    """Those of ``diagnoses`` (found at another configuration) that also explain ``got`` on ``x``."""
+    return _matching(reference, x, got, _run(reference, x), tol, [d.mistakes for d in diagnoses])

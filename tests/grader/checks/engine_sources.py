@@ -187,3 +187,14 @@ class TransformerBlock(TransformerBlock):
         h = F.layer_norm(x, x.shape[-1:], self.norm2.weight, self.norm2.bias, eps=1e-6)
         return x + self.mlp(h)
 """
+UNSCALED_ATTENTION = """
+class MultiHeadSelfAttention(MultiHeadSelfAttention):
+    def attention_weights(self, x):
+        q, k = self._split_heads(self.q(x)), self._split_heads(self.k(x))
+        return (q @ k.transpose(-2, -1)).softmax(dim=-1)
+"""
+RELU_MLP = """
+class MLP(MLP):
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(x)))
+"""

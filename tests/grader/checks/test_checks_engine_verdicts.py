@@ -138,3 +138,14 @@ def test_blocks_in_a_module_list_are_replaced_too(graded):
         assert (verdict.status, verdict.fraction) == ("passed", 1.0), (check_id, verdict.message)
     substituted = graded((src.MODULE_LIST_VIT,), "q6.equivalence").details["cases"][0]["substituted"]
     assert substituted == ["patch_embed", "blocks.0", "blocks.1"]
+
+
+@pytest.mark.parametrize("check_id", ["q5.end_to_end", "q6.end_to_end"])
+def test_two_wrong_sub_modules_are_both_named_and_the_composite_is_not_blamed(graded, check_id):
+    parts = (src.UNSCALED_ATTENTION, src.RELU_MLP)
+    verdict = graded(parts, check_id)
+    assert verdict.status == "failed"
+    assert "is right; the difference comes from your multi-head attention (Q4) and your MLP (Q2)" in verdict.message
+    assert verdict.details["known_mistakes"] == [["q2.relu", "q4.no_scaling"]]
+    for own in ("q5.equivalence", "q5.property", "q6.equivalence", "q6.property"):
+        assert graded(parts, own).fraction == 1.0, own

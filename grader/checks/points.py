@@ -40,7 +40,8 @@ POINTS: dict[str, float] = {
     "q6.equivalence": 3,  # [CLS], positions, norm and head, with trusted patch embedding and blocks
     "q6.end_to_end": 1,  # the student's own patch embedding and blocks inside the ViT
     "q6.property": 3,
-    "q6.parameters": 2,
+    "q6.parameters": 1.5,  # the parameter count: a sinusoidal table must be a buffer
+    "q6.contract": 0.5,
     "q6.extra": 2,  # hidden: an unseen configuration
     # Q7 MNIST accuracy (15)
     "q7.accuracy": 15,

@@ -198,3 +198,9 @@ class MLP(MLP):
     def forward(self, x):
         return self.fc2(torch.relu(self.fc1(x)))
 """
+BIASLESS_HEAD = """
+class ViT(ViT):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.head = nn.Linear(self.head.in_features, self.head.out_features, bias=False)
+"""

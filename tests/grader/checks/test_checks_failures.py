@@ -130,6 +130,8 @@ class ViT(ViT):
 """
     )
     verdict = graded("q6.parameters", source)
+    assert verdict.status == "failed" and "parameters, expected" in verdict.message
+    verdict = graded("q6.contract", source)
     assert verdict.status == "failed"
     assert "your ViT has secret.weight (shape (10, 784)), which the contract does not list" in verdict.message
 

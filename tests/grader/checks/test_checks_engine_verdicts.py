@@ -151,3 +151,9 @@ def test_two_wrong_sub_modules_are_both_named_and_the_composite_is_not_blamed(gr
     assert verdict.details["known_mistakes"] == [["q2.relu", "q4.no_scaling"]]
     for own in ("q5.equivalence", "q5.property", "q6.equivalence", "q6.property"):
         assert graded(parts, own).fraction == 1.0, own
+
+
+def test_an_accepted_variant_does_not_hide_the_cause_of_another_difference(graded):
+    verdict = graded((src.TANH_GELU, src.UNSCALED_ATTENTION), "q5.end_to_end")
+    assert verdict.status == "failed"
+    assert "is right; the difference comes from your multi-head attention (Q4)." in verdict.message

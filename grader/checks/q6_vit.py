@@ -12,7 +12,7 @@ from collections.abc import Callable
 import torch
 
 from grader.checks import remote, substitution
-from grader.checks.compare import Tolerance, difference, fmt_config, require_shape
+from grader.checks.compare import Tolerance, difference, fmt_config, fmt_shape, require_shape
 from grader.checks.composite import check_end_to_end
 from grader.checks.conformance import check_contract, depends_on_input
 from grader.checks.context import CheckContext
@@ -52,9 +52,13 @@ EXTRA_CASES = [
         (2, 3, 32, 32),
     ),
 ]  # fmt: skip
+END_TO_END_CASE = Case(
+    {"patch_size": 4, "embed_dim": 32, "nb_blocks": 2, "num_heads": 2, "mlp_ratio": 2.0, "pos_embedding": "sinusoidal"},
+    (2, 1, 28, 28),
+)  # every hyperparameter away from its default: the ViT must pass them on to its own blocks
 PARAMETER_CASES = [
     {},
-    {"patch_size": 4, "embed_dim": 32, "nb_blocks": 2, "num_heads": 2, "pos_embedding": "sinusoidal"},
+    {"patch_size": 4, "embed_dim": 32, "nb_blocks": 2, "num_heads": 2, "mlp_ratio": 2.0, "pos_embedding": "sinusoidal"},
     {"img_size": 32, "patch_size": 8, "in_chans": 3, "num_classes": 5, "embed_dim": 48, "nb_blocks": 3, "num_heads": 6},
 ]
 DEFAULT_HINT = (
@@ -86,7 +90,7 @@ def equivalence(ctx: CheckContext) -> Outcome:
 def end_to_end(ctx: CheckContext) -> Outcome:
     """With the student's own patch embedding and blocks, the ViT equals the reference; a difference is traced
     to its sub-module."""
-    return check_end_to_end(ctx, NAME, ViT, EQUIVALENCE_CASES[0], TOL, substitution.VIT_PARTS)
+    return check_end_to_end(ctx, NAME, ViT, END_TO_END_CASE, TOL, substitution.VIT_PARTS)
 
 
 @check("q6.extra", question="Q6", category="equivalence", hidden=True)
@@ -121,8 +125,26 @@ def parameters(ctx: CheckContext) -> Outcome:
                 ),
                 details={"config": kwargs, "expected": expected, "got": got.num_params},
             )
+        plumbing(ctx, reference, kwargs)
         counts.append({"config": kwargs, "parameters": expected, "substituted": got.substituted})
     return Outcome(details={"configs": counts, "output_change_between_inputs": change})
+
+
+def plumbing(ctx: CheckContext, reference: ViT, kwargs: dict) -> None:
+    """The ViT passes its hyperparameters on: with the student's own sub-modules, every parameter the contract
+    names has the reference's shape (a sub-module's other names are its own question's contract matter)."""
+    own = remote.probe(ctx, NAME, kwargs).shapes
+    expected = {key: tuple(value.shape) for key, value in reference.state_dict().items()}
+    wrong = {key: (own[key], shape) for key, shape in expected.items() if key in own and tuple(own[key]) != shape}
+    if wrong:
+        key, (got, shape) = sorted(wrong.items())[0]
+        raise CheckFailed(
+            f"{NAME}({fmt_config(kwargs)}) builds {key} with shape {fmt_shape(got)}, expected {fmt_shape(shape)} "
+            f"({len(wrong)} parameter(s) differ): the ViT does not pass its own arguments on to its sub-modules.",
+            hint="Build every block as TransformerBlock(embed_dim, num_heads, mlp_ratio) and the patch embedding as "
+            "PatchEmbedding(img_size, patch_size, in_chans, embed_dim), from the ViT's own arguments.",
+            details={"config": kwargs, "shape_mismatch": {k: [list(g), list(e)] for k, (g, e) in wrong.items()}},
+        )
 
 
 @check("q6.contract", question="Q6", category="property")

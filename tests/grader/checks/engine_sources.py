@@ -204,3 +204,8 @@ class ViT(ViT):
         super().__init__(*args, **kwargs)
         self.head = nn.Linear(self.head.in_features, self.head.out_features, bias=False)
 """
+IGNORED_MLP_RATIO = """
+class ViT(ViT):
+    def __init__(self, *args, mlp_ratio=4.0, **kwargs):
+        super().__init__(*args, **kwargs)  # mlp_ratio is not passed on: the blocks keep 4.0
+"""

@@ -157,3 +157,11 @@ def test_an_accepted_variant_does_not_hide_the_cause_of_another_difference(grade
     verdict = graded((src.TANH_GELU, src.UNSCALED_ATTENTION), "q5.end_to_end")
     assert verdict.status == "failed"
     assert "is right; the difference comes from your multi-head attention (Q4)." in verdict.message
+
+
+def test_a_vit_that_does_not_pass_its_arguments_on_is_charged_in_q6(graded):
+    for check_id in ("q6.parameters", "q6.end_to_end"):
+        verdict = graded((src.IGNORED_MLP_RATIO,), check_id)
+        assert verdict.status == "failed", check_id
+    assert "does not pass its own arguments on" in graded((src.IGNORED_MLP_RATIO,), "q6.parameters").message
+    assert graded((src.IGNORED_MLP_RATIO,), "q5.equivalence").fraction == 1.0

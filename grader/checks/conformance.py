@@ -3,7 +3,9 @@
 A module whose maths is right with another parameter set (no bias, an extra buffer) is graded on its
 maths by the equivalence checks (``grader.checks.contract``); this small check is where the difference
 costs, once, with every differing key explained in the lab's terms. It credits nothing on a module whose
-output ignores its input (a stub that only declares the right layers).
+output ignores its input (a stub that only declares the right layers). For a composite graded with
+stand-ins (Q5, Q6), it also checks that the composite passes its arguments on to its own sub-modules, which
+the stand-ins would hide.
 """
 
 from typing import Any
@@ -11,11 +13,12 @@ from typing import Any
 from torch import nn
 
 from grader.checks import remote
-from grader.checks.compare import fmt_config
+from grader.checks.compare import fmt_config, fmt_shape
 from grader.checks.context import CheckContext
 from grader.checks.contract import contract_details, plan_state
 from grader.checks.flows import Case, Substitute
 from grader.checks.registry import CheckFailed, Outcome
+from grader.sandbox.errors import StudentError
 
 DEPENDS_ATOL = 1e-6  # two different random inputs must move some output by more than this
 
@@ -35,6 +38,27 @@ def depends_on_input(ctx: CheckContext, name: str, case: Case, substitute: Subst
             details={"output_change": change, "config": case.config()},
         )
     return change
+
+
+def plumbing(ctx: CheckContext, name: str, reference: nn.Module, kwargs: dict[str, Any]) -> None:
+    """A composite passes its arguments on: built with the student's own sub-modules, every parameter the
+    contract names has the reference's shape (other names are the sub-module's own contract matter)."""
+    try:
+        own = remote.probe(ctx, name, kwargs).shapes
+    except StudentError:
+        return  # its own sub-modules cannot be built: their own questions say so
+    expected = {key: tuple(value.shape) for key, value in reference.state_dict().items()}
+    wrong = {key: (own[key], shape) for key, shape in expected.items() if key in own and tuple(own[key]) != shape}
+    if wrong:
+        key, (got, shape) = sorted(wrong.items())[0]
+        raise CheckFailed(
+            f"{name}({fmt_config(kwargs)}) builds {key} with shape {fmt_shape(got)}, expected {fmt_shape(shape)} "
+            f"({len(wrong)} parameter(s) differ): it does not pass its own arguments on to its sub-modules.",
+            hint="Build each sub-module from the composite's own arguments: MLP(embed_dim, int(embed_dim * "
+            "mlp_ratio)), TransformerBlock(embed_dim, num_heads, mlp_ratio), PatchEmbedding(img_size, patch_size, "
+            "in_chans, embed_dim).",
+            details={"config": kwargs, "shape_mismatch": {k: [list(g), list(e)] for k, (g, e) in wrong.items()}},
+        )
 
 
 def check_contract(
@@ -60,5 +84,8 @@ def check_contract(
             ),
             details=details,
         )
+    if substitute is not None:  # the stand-ins are built right whatever the composite passes them
+        for case in cases:
+            plumbing(ctx, name, cls(**case.kwargs), case.kwargs)
     details["output_change_between_inputs"] = depends_on_input(ctx, name, cases[0], substitute)
     return Outcome(details=details)

@@ -58,12 +58,14 @@ def equivalence(ctx: CheckContext) -> Outcome:
 def end_to_end(ctx: CheckContext) -> Outcome:
     """With the student's own attention and MLP, the block equals the reference; a difference is traced to its
     sub-module."""
-    return check_end_to_end(ctx, NAME, TransformerBlock, EQUIVALENCE_CASES[0], TOL, substitution.BLOCK_PARTS)
+    case = EQUIVALENCE_CASES[1]  # mlp_ratio and num_heads off their defaults: the block must pass them on
+    return check_end_to_end(ctx, NAME, TransformerBlock, case, TOL, substitution.BLOCK_PARTS)
 
 
 @check("q5.contract", question="Q5", category="property")
 def contract(ctx: CheckContext) -> Outcome:
-    """The block's own parameters are the contract's: norm1 and norm2 are nn.LayerNorm(embed_dim)."""
+    """The block's own parameters are the contract's (norm1 and norm2 are nn.LayerNorm(embed_dim)), and it builds
+    its attention and MLP from its own arguments."""
     return check_contract(ctx, NAME, TransformerBlock, EQUIVALENCE_CASES, substitution.block)
 
 

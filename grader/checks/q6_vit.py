@@ -12,9 +12,9 @@ from collections.abc import Callable
 import torch
 
 from grader.checks import remote, substitution
-from grader.checks.compare import Tolerance, difference, fmt_config, fmt_shape, require_shape
+from grader.checks.compare import Tolerance, difference, fmt_config, require_shape
 from grader.checks.composite import check_end_to_end
-from grader.checks.conformance import check_contract, depends_on_input
+from grader.checks.conformance import check_contract, depends_on_input, plumbing
 from grader.checks.context import CheckContext
 from grader.checks.contract import plan_state
 from grader.checks.flows import (
@@ -125,26 +125,9 @@ def parameters(ctx: CheckContext) -> Outcome:
                 ),
                 details={"config": kwargs, "expected": expected, "got": got.num_params},
             )
-        plumbing(ctx, reference, kwargs)
+        plumbing(ctx, NAME, reference, kwargs)
         counts.append({"config": kwargs, "parameters": expected, "substituted": got.substituted})
     return Outcome(details={"configs": counts, "output_change_between_inputs": change})
-
-
-def plumbing(ctx: CheckContext, reference: ViT, kwargs: dict) -> None:
-    """The ViT passes its hyperparameters on: with the student's own sub-modules, every parameter the contract
-    names has the reference's shape (a sub-module's other names are its own question's contract matter)."""
-    own = remote.probe(ctx, NAME, kwargs).shapes
-    expected = {key: tuple(value.shape) for key, value in reference.state_dict().items()}
-    wrong = {key: (own[key], shape) for key, shape in expected.items() if key in own and tuple(own[key]) != shape}
-    if wrong:
-        key, (got, shape) = sorted(wrong.items())[0]
-        raise CheckFailed(
-            f"{NAME}({fmt_config(kwargs)}) builds {key} with shape {fmt_shape(got)}, expected {fmt_shape(shape)} "
-            f"({len(wrong)} parameter(s) differ): the ViT does not pass its own arguments on to its sub-modules.",
-            hint="Build every block as TransformerBlock(embed_dim, num_heads, mlp_ratio) and the patch embedding as "
-            "PatchEmbedding(img_size, patch_size, in_chans, embed_dim), from the ViT's own arguments.",
-            details={"config": kwargs, "shape_mismatch": {k: [list(g), list(e)] for k, (g, e) in wrong.items()}},
-        )
 
 
 @check("q6.contract", question="Q6", category="property")

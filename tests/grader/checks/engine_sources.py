@@ -209,3 +209,8 @@ class ViT(ViT):
     def __init__(self, *args, mlp_ratio=4.0, **kwargs):
         super().__init__(*args, **kwargs)  # mlp_ratio is not passed on: the blocks keep 4.0
 """
+BLOCK_IGNORING_MLP_RATIO = """
+class TransformerBlock(TransformerBlock):
+    def __init__(self, embed_dim, num_heads, mlp_ratio=4.0):
+        super().__init__(embed_dim, num_heads)  # mlp_ratio is not passed on
+"""

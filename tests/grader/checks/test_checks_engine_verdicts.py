@@ -165,3 +165,10 @@ def test_a_vit_that_does_not_pass_its_arguments_on_is_charged_in_q6(graded):
         assert verdict.status == "failed", check_id
     assert "does not pass its own arguments on" in graded((src.IGNORED_MLP_RATIO,), "q6.parameters").message
     assert graded((src.IGNORED_MLP_RATIO,), "q5.equivalence").fraction == 1.0
+
+
+def test_a_block_that_does_not_pass_its_arguments_on_is_charged_in_q5(graded):
+    for check_id in ("q5.contract", "q5.end_to_end"):
+        verdict = graded((src.BLOCK_IGNORING_MLP_RATIO,), check_id)
+        assert verdict.status == "failed", check_id
+    assert "does not pass its own arguments on" in graded((src.BLOCK_IGNORING_MLP_RATIO,), "q5.contract").message

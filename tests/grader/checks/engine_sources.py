@@ -214,3 +214,10 @@ class TransformerBlock(TransformerBlock):
     def __init__(self, embed_dim, num_heads, mlp_ratio=4.0):
         super().__init__(embed_dim, num_heads)  # mlp_ratio is not passed on
 """
+BATCHED_PE = """
+_contract_pe = sinusoidal_positional_encoding
+
+
+def sinusoidal_positional_encoding(num_tokens, embed_dim):
+    return _contract_pe(num_tokens, embed_dim).unsqueeze(0)  # (1, N, D), ready to add to the tokens
+"""

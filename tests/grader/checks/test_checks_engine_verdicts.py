@@ -172,3 +172,9 @@ def test_a_block_that_does_not_pass_its_arguments_on_is_charged_in_q5(graded):
         verdict = graded((src.BLOCK_IGNORING_MLP_RATIO,), check_id)
         assert verdict.status == "failed", check_id
     assert "does not pass its own arguments on" in graded((src.BLOCK_IGNORING_MLP_RATIO,), "q5.contract").message
+
+
+def test_an_encoding_with_a_batch_axis_is_graded_as_the_table(graded):
+    verdict = graded((src.BATCHED_PE,), "q6.sinusoidal")
+    assert (verdict.status, verdict.fraction) == ("passed", 1.0), verdict.message
+    assert "graded as the (N, D) table" in " ".join(verdict.details["notes"])

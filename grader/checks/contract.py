@@ -27,6 +27,7 @@ class StatePlan:
     renamed: dict[str, str] = field(default_factory=dict)  # student key -> the contract key it is graded as
     fused: dict[str, list[str]] = field(default_factory=dict)  # student key -> contract keys stacked in it
     split: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # student key -> (contract key, rows)
+    own_value: list[str] = field(default_factory=list)  # contract buffers the student computes but does not save
     extra: list[str] = field(default_factory=list)  # student keys outside the contract, kept at the student's value
     differences: list[str] = field(default_factory=list)  # lab-terms sentences, one per difference
     unresolved: list[str] = field(default_factory=list)  # the sentences of differences that cannot be graded
@@ -65,6 +66,7 @@ def _attr(prefix: str) -> str:
 def plan_state(reference: nn.Module, got: Shapes, class_name: str) -> StatePlan:
     """Compare the reference's state_dict keys and shapes with the student's (``got``)."""
     expected = {key: tuple(value.shape) for key, value in reference.state_dict().items()}
+    buffers = {key for key, _ in reference.named_buffers()}
     plan = StatePlan()
     for (pos, _old, new), keys in sorted(find_renames(expected, got).items()):
         plan.renamed.update(keys)
@@ -121,6 +123,13 @@ def plan_state(reference: nn.Module, got: Shapes, class_name: str) -> StatePlan:
                     f"{what} learns them. Graded as weight 1 and bias 0: use nn.LayerNorm(D)."
                 )
             continue
+        if key in buffers:
+            plan.own_value.append(key)
+            plan.differences.append(
+                f"your {class_name} does not save the buffer {key} in its state_dict (persistent=False?); it was "
+                "graded with the value your module computes: register it with register_buffer(name, tensor)."
+            )
+            continue
         candidates = [k for k in unexpected if k.rpartition(".")[2] == leaf and tuple(got[k]) == expected[key]]
         if len(candidates) == 1 and candidates[0] not in renamed:
             other = candidates[0].rpartition(".")[0]
@@ -167,13 +176,11 @@ def neutralise(reference: nn.Module, plan: StatePlan) -> None:
 def fit_state(
     state: dict[str, torch.Tensor], plan: StatePlan, own_state: dict[str, torch.Tensor]
 ) -> dict[str, torch.Tensor]:
-    """The reference's ``state`` on the student's keys: neutral keys dropped, renamed keys under the student's
-    names, extra keys at the student's values."""
+    """The reference's ``state`` on the student's keys: neutral keys and unsaved buffers dropped, renamed keys
+    under the student's names, extra keys at the student's values."""
     back = {contract: own for own, contract in plan.renamed.items()}
-    stacked = {key for keys in plan.fused.values() for key in keys}
-    fitted = {
-        back.get(key, key): value for key, value in state.items() if key not in plan.neutral and key not in stacked
-    }
+    skipped = {key for keys in plan.fused.values() for key in keys} | set(plan.neutral) | set(plan.own_value)
+    fitted = {back.get(key, key): value for key, value in state.items() if key not in skipped}
     for own, keys in plan.fused.items():
         fitted[own] = torch.cat([state[key] for key in keys if key in state])  # (3 * rows, ...) q, then k, then v
     for own, (key, start, stop) in plan.split.items():

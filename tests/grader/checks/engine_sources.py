@@ -221,3 +221,12 @@ _contract_pe = sinusoidal_positional_encoding
 def sinusoidal_positional_encoding(num_tokens, embed_dim):
     return _contract_pe(num_tokens, embed_dim).unsqueeze(0)  # (1, N, D), ready to add to the tokens
 """
+UNSAVED_TABLE = """
+class ViT(ViT):
+    def __init__(self, *args, pos_embedding="learned", **kwargs):
+        super().__init__(*args, pos_embedding=pos_embedding, **kwargs)
+        if pos_embedding == "sinusoidal":
+            table = self.pos_embed
+            del self.pos_embed
+            self.register_buffer("pos_embed", table, persistent=False)
+"""

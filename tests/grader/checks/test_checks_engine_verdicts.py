@@ -62,6 +62,8 @@ def test_corners_that_fail_cost_their_share_and_are_all_listed(graded):
          "elementwise_affine=False"),
         ((src.BIASLESS_HEAD,), ("q6.equivalence", "q6.extra", "q6.property", "q6.parameters", "q6.end_to_end"),
          "q6.contract", "self.head has no bias"),
+        ((src.UNSAVED_TABLE,), ("q6.equivalence", "q6.extra", "q6.parameters", "q6.end_to_end"), "q6.contract",
+         "does not save the buffer pos_embed"),
     ],
 )  # fmt: skip
 def test_contract_adjacent_code_is_graded_on_its_maths(graded, parts, graded_on_maths, contract_check, says):

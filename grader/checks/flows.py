@@ -9,6 +9,7 @@ a wrong output is matched against the accepted variants, then against the known 
 """
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -28,6 +29,7 @@ from grader.checks.fitting import (  # noqa: F401 - re-exported: the question mo
     seeded_reference,
 )
 from grader.checks.registry import CheckFailed, Outcome
+from grader.checks.substitution import fallback_note
 from grader.checks.variants import matching_variant
 from grader.diagnostics import diagnose_module, hint_from
 from grader.diagnostics.match import still_matching
@@ -147,6 +149,9 @@ def equivalence_case(
         substitute=prepared.substitute,
     )
     require_shape(got.output, tuple(expected.shape), f"{name} output", case.config())
+    if prepared.substitute is not None and got.substitution_errors and not prepared.fell_back:
+        prepared.probe = replace(prepared.probe, substitution_errors=got.substitution_errors)  # ran without them
+        prepared.notes.append(fallback_note(got.substitution_errors, "sub-modules"))
     diff = difference(got.output, expected, tol)
     details = {"config": case.config(), "passed": True, "tolerance": str(tol), **diff.as_details()}
     details.update(prepared.details())

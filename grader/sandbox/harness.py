@@ -95,6 +95,14 @@ def standin_classes(torch) -> dict:
     """
     nn = torch.nn
 
+    class StandInOutput(torch.Tensor):
+        """A stand-in's output: one tensor that refuses to be unpacked, so that a composite written for a
+        sub-module returning a tuple fails loudly (and is graded with its own sub-modules) instead of
+        silently unpacking the batch axis."""
+
+        def __iter__(self):
+            raise TypeError("the grader's stand-in returns one tensor, not a tuple: it cannot be unpacked")
+
     def guard(module) -> None:
         if id(module) not in ARMED:
             raise RuntimeError("this is the grader's stand-in module; graded code must be your own")
@@ -117,7 +125,7 @@ def standin_classes(torch) -> dict:
 
             scores = split(self.q(x)) @ split(self.k(x)).transpose(-2, -1) / math.sqrt(D // h)  # (B, h, N, N)
             out = scores.softmax(dim=-1) @ split(self.v(x))  # (B, h, N, d_h)
-            return self.proj(out.transpose(1, 2).reshape(B, N, D))  # (B, N, D)
+            return self.proj(out.transpose(1, 2).reshape(B, N, D)).as_subclass(StandInOutput)  # (B, N, D)
 
     class StandInMLP(nn.Module):
         """Q2: fc2(GELU(fc1(x)))."""
@@ -129,7 +137,7 @@ def standin_classes(torch) -> dict:
 
         def forward(self, x, *args, **kwargs):
             guard(self)
-            return self.fc2(self.act(self.fc1(x)))  # (B, N, D)
+            return self.fc2(self.act(self.fc1(x))).as_subclass(StandInOutput)  # (B, N, D)
 
     class StandInPatchEmbedding(nn.Module):
         """Q1: Conv2d with kernel = stride = patch, (B, D, h, w) -> (B, N, D) row-major."""
@@ -142,7 +150,8 @@ def standin_classes(torch) -> dict:
 
         def forward(self, x, *args, **kwargs):
             guard(self)
-            return self.proj(x).flatten(2).transpose(1, 2)  # (B, D, h, w) -> (B, D, N) -> (B, N, D)
+            out = self.proj(x).flatten(2).transpose(1, 2)  # (B, D, h, w) -> (B, D, N) -> (B, N, D)
+            return out.as_subclass(StandInOutput)
 
     class StandInBlock(nn.Module):
         """Q5: x + attn(norm1(x)), then + mlp(norm2(.))."""
@@ -156,7 +165,7 @@ def standin_classes(torch) -> dict:
         def forward(self, x, *args, **kwargs):
             guard(self)
             x = x + self.attn(self.norm1(x))  # (B, N, D)
-            return x + self.mlp(self.norm2(x))  # (B, N, D)
+            return (x + self.mlp(self.norm2(x))).as_subclass(StandInOutput)  # (B, N, D)
 
     return {
         "attention": StandInAttention,
@@ -403,6 +412,8 @@ class Harness:
                 x.requires_grad_(True)
             with torch.set_grad_enabled(backward):
                 output = model(x)
+            if isinstance(output, torch.Tensor) and harness_code(vars(type(output)).get("__iter__")):
+                output = output.as_subclass(torch.Tensor)  # what flowed out of a stand-in, back to a plain tensor
             out_tensors["output"] = self.plain(output, f"{args['name']}.forward output")
             if backward:
                 if "grad_output" not in tensors:

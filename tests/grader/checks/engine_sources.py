@@ -230,3 +230,15 @@ class ViT(ViT):
             del self.pos_embed
             self.register_buffer("pos_embed", table, persistent=False)
 """
+TUPLE_ATTENTION = """
+class MultiHeadSelfAttention(MultiHeadSelfAttention):
+    def forward(self, x):
+        return super().forward(x), self.attention_weights(x)  # the output and the attention maps
+
+
+class TransformerBlock(TransformerBlock):
+    def forward(self, x):
+        out, _ = self.attn(self.norm1(x))
+        x = x + out
+        return x + self.mlp(self.norm2(x))
+"""

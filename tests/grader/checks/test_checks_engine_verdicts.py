@@ -180,3 +180,11 @@ def test_an_encoding_with_a_batch_axis_is_graded_as_the_table(graded):
     verdict = graded((src.BATCHED_PE,), "q6.sinusoidal")
     assert (verdict.status, verdict.fraction) == ("passed", 1.0), verdict.message
     assert "graded as the (N, D) table" in " ".join(verdict.details["notes"])
+
+
+def test_a_block_that_cannot_run_with_the_stand_ins_is_graded_with_its_own_and_says_so(graded):
+    for check_id in ("q5.shape", "q5.equivalence", "q5.property", "q5.end_to_end"):
+        verdict = graded((src.TUPLE_ATTENTION,), check_id)
+        assert (verdict.status, verdict.fraction) == ("passed", 1.0), (check_id, verdict.message)
+    case = graded((src.TUPLE_ATTENTION,), "q5.equivalence").details["cases"][0]
+    assert "raised with the grader's stand-ins" in case["substitution_fallback"]["*"]

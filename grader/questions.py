@@ -25,30 +25,56 @@ class Question:
 
 
 QUESTIONS: tuple[Question, ...] = (
-    Question("Q1", "Patch embedding", {"q1.shape": 1, "q1.equivalence": 3, "q1.property": 2}),
-    Question("Q2", "MLP", {"q2.shape": 1, "q2.equivalence": 2, "q2.property": 1}),
-    Question("Q3", "Single-head self-attention", {"q3.shape": 1, "q3.equivalence": 4, "q3.property": 3}),
+    Question(
+        "Q1",
+        "Patch embedding",
+        {
+            "q1.shape": 1,
+            "q1.equivalence": 2.5,
+            "q1.property": 2,
+            "q1.contract": 0.5,  # the parameter set; a bias-less conv is graded on its maths above
+        },
+    ),
+    Question("Q2", "MLP", {"q2.shape": 1, "q2.equivalence": 1.5, "q2.property": 1, "q2.contract": 0.5}),
+    Question(
+        "Q3",
+        "Single-head self-attention",
+        {"q3.shape": 1, "q3.equivalence": 3.5, "q3.property": 3, "q3.contract": 0.5},
+    ),
     Question(
         "Q4",
         "Multi-head self-attention",
         {
             "q4.shape": 1,
-            "q4.equivalence": 3,
+            "q4.equivalence": 2.5,
             "q4.property": 2,
+            "q4.contract": 0.5,
             "q4.extra": 2,  # hidden: an unseen configuration
             "static.from_scratch": 2,  # the from-scratch rule for Q1-Q6
         },
     ),
-    Question("Q5", "Transformer block", {"q5.shape": 1, "q5.equivalence": 4, "q5.property": 3}),
+    Question(
+        "Q5",
+        "Transformer block",
+        {
+            "q5.shape": 1,
+            "q5.equivalence": 2.5,  # the block's wiring, with trusted attention and MLP
+            "q5.end_to_end": 1,  # the student's own attention and MLP inside the block
+            "q5.property": 3,
+            "q5.contract": 0.5,
+        },
+    ),
     Question(
         "Q6",
         "Vision Transformer",
         {
             "q6.sinusoidal": 2,
             "q6.shape": 1,
-            "q6.equivalence": 4,
+            "q6.equivalence": 3,  # [CLS], positions, norm and head, with trusted patch embedding and blocks
+            "q6.end_to_end": 1,  # the student's own patch embedding and blocks inside the ViT
             "q6.property": 3,
-            "q6.parameters": 2,
+            "q6.parameters": 1.5,  # the parameter count: a sinusoidal table must be a buffer
+            "q6.contract": 0.5,
             "q6.extra": 2,  # hidden: an unseen configuration
         },
     ),

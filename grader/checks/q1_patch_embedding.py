@@ -4,8 +4,9 @@ import torch
 
 from grader.checks import remote
 from grader.checks.compare import Tolerance, difference, fmt_config
+from grader.checks.conformance import check_contract
 from grader.checks.context import CheckContext
-from grader.checks.flows import Case, check_equivalence, check_shapes, seeded_reference
+from grader.checks.flows import Case, check_equivalence, check_shapes, prepared_reference
 from grader.checks.registry import CheckFailed, Outcome, check
 from reference.patch_embedding import PatchEmbedding
 
@@ -41,8 +42,13 @@ def shape(ctx: CheckContext) -> Outcome:
 @check("q1.equivalence", question="Q1", category="equivalence")
 def equivalence(ctx: CheckContext) -> Outcome:
     """With the reference weights, the tokens and the input gradient equal the reference's."""
-    details = check_equivalence(ctx, NAME, PatchEmbedding, EQUIVALENCE_CASES, TOL, default_hint=DEFAULT_HINT)
-    return Outcome(details=details)
+    return check_equivalence(ctx, NAME, PatchEmbedding, EQUIVALENCE_CASES, TOL, default_hint=DEFAULT_HINT)
+
+
+@check("q1.contract", question="Q1", category="property")
+def contract(ctx: CheckContext) -> Outcome:
+    """The parameters are the contract's: proj = nn.Conv2d(in_chans, embed_dim, patch_size, stride=patch_size)."""
+    return check_contract(ctx, NAME, PatchEmbedding, EQUIVALENCE_CASES)
 
 
 @check("q1.property", question="Q1", category="property")
@@ -50,7 +56,7 @@ def property_(ctx: CheckContext) -> Outcome:
     """Changing one patch's pixels changes only that patch's token, token n being patch (n // w, n % w)."""
     kwargs = {"img_size": 28, "patch_size": 7, "in_chans": 1, "embed_dim": 32}
     p, grid = 7, 4
-    reference = seeded_reference(ctx, PatchEmbedding, kwargs, salt="property")
+    reference, prepared = prepared_reference(ctx, NAME, PatchEmbedding, kwargs, salt="property")
     base = ctx.randn(1, 1, 28, 28, salt="image")
     patches = [(1, 2), (3, 0)]  # (row, column) of the patch to change
     images = [base]
@@ -59,7 +65,7 @@ def property_(ctx: CheckContext) -> Outcome:
         changed[..., r * p : (r + 1) * p, c * p : (c + 1) * p] += 1 + ctx.randn(1, 1, p, p, salt=f"patch{r}{c}")
         images.append(changed)
     x = torch.cat(images)  # (3, 1, 28, 28)
-    got = remote.forward(ctx, NAME, kwargs, x, state=reference.state_dict()).output
+    got = remote.forward(ctx, NAME, kwargs, x, state=prepared.fit(reference.state_dict())).output
     if tuple(got.shape) != (3, grid * grid, 32):
         raise CheckFailed(f"{NAME} output: expected shape (3, 16, 32), got {tuple(got.shape)} ({fmt_config(kwargs)}).")
     tol = TOL.on(ctx.device)

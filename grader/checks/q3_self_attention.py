@@ -1,8 +1,10 @@
 """Q3 checks: single-head self-attention SA(X) = softmax(Q K^T / sqrt(d)) V W_o."""
 
+from grader.checks.attention_properties import permutation_and_mixing
 from grader.checks.compare import Tolerance
+from grader.checks.conformance import check_contract
 from grader.checks.context import CheckContext
-from grader.checks.flows import Case, check_equivalence, check_shapes, permutation_and_mixing
+from grader.checks.flows import Case, check_equivalence, check_shapes
 from grader.checks.registry import Outcome, check
 from reference.self_attention import SelfAttention
 
@@ -33,8 +35,13 @@ def shape(ctx: CheckContext) -> Outcome:
 @check("q3.equivalence", question="Q3", category="equivalence")
 def equivalence(ctx: CheckContext) -> Outcome:
     """With the reference weights, the output and the input gradient equal the reference's."""
-    details = check_equivalence(ctx, NAME, SelfAttention, EQUIVALENCE_CASES, TOL, default_hint=DEFAULT_HINT)
-    return Outcome(details=details)
+    return check_equivalence(ctx, NAME, SelfAttention, EQUIVALENCE_CASES, TOL, default_hint=DEFAULT_HINT)
+
+
+@check("q3.contract", question="Q3", category="property")
+def contract(ctx: CheckContext) -> Outcome:
+    """The parameters are the contract's: q, k, v and proj, each nn.Linear(embed_dim, embed_dim) with a bias."""
+    return check_contract(ctx, NAME, SelfAttention, EQUIVALENCE_CASES)
 
 
 @check("q3.property", question="Q3", category="property")

@@ -7,9 +7,11 @@ part of the contract.
 import torch
 
 from grader.checks import remote
+from grader.checks.attention_properties import permutation_and_mixing
 from grader.checks.compare import Tolerance, difference, fmt_config, require_shape
+from grader.checks.conformance import check_contract
 from grader.checks.context import CheckContext
-from grader.checks.flows import Case, check_equivalence, check_shapes, permutation_and_mixing, seeded_reference
+from grader.checks.flows import Case, check_equivalence, check_shapes, prepared_reference
 from grader.checks.registry import CheckFailed, Outcome, check
 from reference.multi_head_attention import MultiHeadSelfAttention
 
@@ -29,7 +31,7 @@ EQUIVALENCE_CASES = [
 ]
 EXTRA_CASES = [
     Case({"embed_dim": 40, "num_heads": 5}, (3, 11, 40)),
-    Case({"embed_dim": 36, "num_heads": 2}, (2, 1, 36)),
+    Case({"embed_dim": 36, "num_heads": 2}, (2, 3, 36)),  # N > 1: every configuration can see a wrong attention
 ]
 DEFAULT_HINT = (
     "Per head i (d_h = D / h): split with x.view(B, N, h, d_h).transpose(1, 2), "
@@ -46,15 +48,19 @@ def shape(ctx: CheckContext) -> Outcome:
 @check("q4.equivalence", question="Q4", category="equivalence")
 def equivalence(ctx: CheckContext) -> Outcome:
     """With the reference weights, output and input gradient equal the reference's for 1, 3, 4 and 8 heads."""
-    details = check_equivalence(ctx, NAME, MultiHeadSelfAttention, EQUIVALENCE_CASES, TOL, default_hint=DEFAULT_HINT)
-    return Outcome(details=details)
+    return check_equivalence(ctx, NAME, MultiHeadSelfAttention, EQUIVALENCE_CASES, TOL, default_hint=DEFAULT_HINT)
+
+
+@check("q4.contract", question="Q4", category="property")
+def contract(ctx: CheckContext) -> Outcome:
+    """The parameters are the contract's: q, k, v and proj, each nn.Linear(embed_dim, embed_dim) with a bias."""
+    return check_contract(ctx, NAME, MultiHeadSelfAttention, EQUIVALENCE_CASES)
 
 
 @check("q4.extra", question="Q4", category="equivalence", hidden=True)
 def extra(ctx: CheckContext) -> Outcome:
     """Equivalence at configurations the visible checks do not use."""
-    details = check_equivalence(ctx, NAME, MultiHeadSelfAttention, EXTRA_CASES, TOL, default_hint=DEFAULT_HINT)
-    return Outcome(details=details)
+    return check_equivalence(ctx, NAME, MultiHeadSelfAttention, EXTRA_CASES, TOL, default_hint=DEFAULT_HINT)
 
 
 @check("q4.property", question="Q4", category="property")
@@ -71,13 +77,14 @@ def heads_independent(ctx: CheckContext, kwargs: dict, n: int, h: int) -> dict[s
     tol = TOL.on(ctx.device)
     d = kwargs["embed_dim"]
     dh = d // h
-    reference = seeded_reference(ctx, MultiHeadSelfAttention, kwargs, salt="heads")
+    reference, prepared = prepared_reference(ctx, NAME, MultiHeadSelfAttention, kwargs, salt="heads")
     with torch.no_grad():
         reference.proj.weight.copy_(torch.eye(d))
         reference.proj.bias.zero_()
+        reference.v.bias.zero_()  # zeroing head i's v rows then zeroes its output, bias or not
     x = ctx.randn(2, n, d, salt="tokens")
     base_state = reference.state_dict()
-    base = remote.forward(ctx, NAME, kwargs, x, state=base_state).output
+    base = remote.forward(ctx, NAME, kwargs, x, state=prepared.fit(base_state)).output
     require_shape(base, (2, n, d), f"{NAME} output", kwargs)
     figures = {}
     for label, head, edit in (("q rows changed", 2, "q"), ("v rows zeroed", 1, "v")):
@@ -87,8 +94,7 @@ def heads_independent(ctx: CheckContext, kwargs: dict, n: int, h: int) -> dict[s
             state["q.weight"][rows] += ctx.randn(dh, d, salt="q-rows")
         else:
             state["v.weight"][rows] = 0.0
-            state["v.bias"][rows] = 0.0
-        got = remote.forward(ctx, NAME, kwargs, x, state=state).output
+        got = remote.forward(ctx, NAME, kwargs, x, state=prepared.fit(state)).output
         require_shape(got, (2, n, d), f"{NAME} output", kwargs)
         change = (got - base).abs().amax(dim=(0, 1)).view(h, dh).amax(dim=1)  # (h,) largest change per head slice
         others = [i for i in range(h) if i != head and float(change[i]) > tol.atol + tol.rtol * float(base.abs().max())]

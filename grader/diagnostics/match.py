@@ -13,7 +13,7 @@ The criterion for showing a diagnosis (anything else gets the check's default hi
 
 import itertools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -97,11 +97,18 @@ def _run_swapped(reference: nn.Module, combo: Sequence[Mistake], x: torch.Tensor
 
 
 def diagnose_module(
-    reference: nn.Module, x: torch.Tensor, got: torch.Tensor, tol: Tolerance, *, pairs: bool = True
+    reference: nn.Module,
+    x: torch.Tensor,
+    got: torch.Tensor,
+    tol: Tolerance,
+    *,
+    pairs: bool = True,
+    questions: Collection[str] | None = None,
 ) -> list[Diagnosis]:
-    """The mistakes applicable inside ``reference`` that explain ``got`` (the criterion in the module docstring)."""
+    """The mistakes applicable inside ``reference`` (of ``questions`` only, when given) that explain ``got``
+    (the criterion in the module docstring)."""
     expected = _run(reference, x)
-    candidates = applicable(reference)
+    candidates = [m for m in applicable(reference) if questions is None or m.question in questions]
     tried = _scored(reference, x, got, expected, tol, [(m,) for m in candidates])
     if not any(d.exact for d in tried) and pairs:
         combos = [(a, b) for a, b in itertools.combinations(candidates, 2) if a.target is not b.target]
@@ -167,3 +174,11 @@ def hint_from(diagnoses: Sequence[Diagnosis], what: str, default: str) -> tuple[
         return diagnoses[0].describe(what), [diagnoses[0].ids]
     text = " Or: ".join(d.describe(what) for d in diagnoses)
     return f"Several known mistakes give this output. {text}", [d.ids for d in diagnoses]
+
+
+def still_matching(
+    reference: nn.Module, x: torch.Tensor, got: torch.Tensor, tol: Tolerance, diagnoses: Sequence[Diagnosis]
+) -> list[Diagnosis]:
+    """Those of ``diagnoses`` (found at another configuration) that also explain ``got`` on ``x``."""
+    tried = _scored(reference, x, got, _run(reference, x), tol, [d.mistakes for d in diagnoses])
+    return [d for d in tried if d.exact]

@@ -1,4 +1,4 @@
-"""Q2 mistakes: the activation of the transformer's MLP."""
+"""Q2 mistakes: the activation of the transformer's MLP (tanh GELU is accepted: grader/checks/variants.py)."""
 
 import torch
 import torch.nn.functional as F
@@ -10,11 +10,6 @@ from reference.mlp import MLP
 class ReluMLP(MLP):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc2(F.relu(self.fc1(x)))  # (B, N, D)
-
-
-class TanhGeluMLP(MLP):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fc2(F.gelu(self.fc1(x), approximate="tanh"))  # (B, N, D)
 
 
 class LinearMLP(MLP):
@@ -35,14 +30,6 @@ register(
         hint="The ViT MLP uses GELU: self.act = nn.GELU() and fc2(act(fc1(x))).",
         target=MLP,
         variant=ReluMLP,
-    ),
-    Mistake(
-        id="q2.tanh_gelu",
-        question="Q2",
-        name="the tanh approximation of GELU",
-        hint="Use the exact GELU, nn.GELU() (approximate='none'), as the contract specifies.",
-        target=MLP,
-        variant=TanhGeluMLP,
     ),
     Mistake(
         id="q2.activation_after_output",

@@ -26,6 +26,11 @@ PAYLOAD_LEN = struct.Struct(">Q")
 MAX_HEADER = 1 << 20
 MAX_TRACEBACK = 4000
 MODULE_NAME = "submission"
+HARNESS_FILE = os.path.abspath(__file__)
+# Contract names whose class the parent may swap for a stand-in while the student's composite is built.
+STANDIN_KINDS = ("attention", "mlp", "patch_embedding", "block")
+# ids of the stand-ins the harness placed for the request being answered; emptied after each request
+ARMED: set[int] = set()
 
 
 class StudentFault(Exception):
@@ -76,6 +81,117 @@ def short_traceback(error: BaseException, module_file: str) -> str:
     lines += traceback.format_exception_only(type(error), error)
     text = "".join(lines).replace(module_file, os.path.basename(module_file))
     return text if len(text) <= MAX_TRACEBACK else text[:MAX_TRACEBACK] + "\n... (truncated)"
+
+
+def standin_classes(torch) -> dict:
+    """Trusted stand-ins for the contract's sub-modules, built fresh for each request from torch primitives.
+
+    They carry the contract's parameter names, so the reference weights load strictly, and run only while
+    ``ARMED`` holds their id: the harness arms the ones it placed for one request and disarms them after,
+    so a stand-in a submission builds, grabs from its own composite, or calls on itself computes nothing;
+    and ``borrowed_modules`` refuses a module that runs this file's code where the harness did not place
+    it. Like the reply nonce, this is a speed bump against code that digs in the harness's memory, not a
+    wall; the verdicts stay the parent's.
+    """
+    nn = torch.nn
+
+    class StandInOutput(torch.Tensor):
+        """A stand-in's output: one tensor that refuses to be unpacked, so that a composite written for a
+        sub-module returning a tuple fails loudly (and is graded with its own sub-modules) instead of
+        silently unpacking the batch axis."""
+
+        def __iter__(self):
+            raise TypeError("the grader's stand-in returns one tensor, not a tuple: it cannot be unpacked")
+
+    def guard(module) -> None:
+        if id(module) not in ARMED:
+            raise RuntimeError("this is the grader's stand-in module; graded code must be your own")
+
+    class StandInAttention(nn.Module):
+        """Q4: softmax(Q_i K_i^T / sqrt(d_h)) V_i per head, heads concatenated, then proj."""
+
+        def __init__(self, embed_dim, num_heads=1, *args, **kwargs):
+            super().__init__()
+            self.embed_dim, self.num_heads = embed_dim, num_heads
+            self.q, self.k, self.v, self.proj = (nn.Linear(embed_dim, embed_dim) for _ in range(4))
+
+        def forward(self, x, *args, **kwargs):
+            guard(self)
+            B, N, D = x.shape
+            h = self.num_heads
+
+            def split(t):
+                return t.view(B, N, h, D // h).transpose(1, 2)  # (B, h, N, d_h)
+
+            scores = split(self.q(x)) @ split(self.k(x)).transpose(-2, -1) / math.sqrt(D // h)  # (B, h, N, N)
+            out = scores.softmax(dim=-1) @ split(self.v(x))  # (B, h, N, d_h)
+            return self.proj(out.transpose(1, 2).reshape(B, N, D)).as_subclass(StandInOutput)  # (B, N, D)
+
+    class StandInMLP(nn.Module):
+        """Q2: fc2(GELU(fc1(x)))."""
+
+        def __init__(self, in_features, hidden_features, *args, **kwargs):
+            super().__init__()
+            self.fc1, self.act = nn.Linear(in_features, hidden_features), nn.GELU()
+            self.fc2 = nn.Linear(hidden_features, in_features)
+
+        def forward(self, x, *args, **kwargs):
+            guard(self)
+            return self.fc2(self.act(self.fc1(x))).as_subclass(StandInOutput)  # (B, N, D)
+
+    class StandInPatchEmbedding(nn.Module):
+        """Q1: Conv2d with kernel = stride = patch, (B, D, h, w) -> (B, N, D) row-major."""
+
+        def __init__(self, img_size=28, patch_size=7, in_chans=1, embed_dim=64, *args, **kwargs):
+            super().__init__()
+            self.img_size, self.patch_size = img_size, patch_size
+            self.num_patches = (img_size // patch_size) ** 2
+            self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=patch_size)
+
+        def forward(self, x, *args, **kwargs):
+            guard(self)
+            out = self.proj(x).flatten(2).transpose(1, 2)  # (B, D, h, w) -> (B, D, N) -> (B, N, D)
+            return out.as_subclass(StandInOutput)
+
+    class StandInBlock(nn.Module):
+        """Q5: x + attn(norm1(x)), then + mlp(norm2(.))."""
+
+        def __init__(self, embed_dim, num_heads=1, mlp_ratio=4.0, *args, **kwargs):
+            super().__init__()
+            self.norm1, self.norm2 = nn.LayerNorm(embed_dim), nn.LayerNorm(embed_dim)
+            self.attn = StandInAttention(embed_dim, num_heads)
+            self.mlp = StandInMLP(embed_dim, int(embed_dim * mlp_ratio))
+
+        def forward(self, x, *args, **kwargs):
+            guard(self)
+            x = x + self.attn(self.norm1(x))  # (B, N, D)
+            return (x + self.mlp(self.norm2(x))).as_subclass(StandInOutput)  # (B, N, D)
+
+    return {
+        "attention": StandInAttention,
+        "mlp": StandInMLP,
+        "patch_embedding": StandInPatchEmbedding,
+        "block": StandInBlock,
+    }
+
+
+def harness_code(function) -> bool:
+    """True when ``function`` (a forward) is code of this file: a stand-in taken by a submission."""
+    code = getattr(getattr(function, "__func__", function), "__code__", None)
+    return code is not None and os.path.abspath(code.co_filename) == HARNESS_FILE
+
+
+def borrowed_modules(model, torch, placed: set) -> list[str]:
+    """Paths of modules in ``model`` that run this file's code but were not placed by the harness."""
+    found = []
+    for path, sub in model.named_modules():
+        if id(sub) in placed:
+            continue
+        forwards = [vars(klass).get("forward") for klass in type(sub).__mro__ if klass is not torch.nn.Module]
+        forwards.append(vars(sub).get("forward"))
+        if any(f is not None and harness_code(f) for f in forwards):
+            found.append(path or "(the module itself)")
+    return found
 
 
 class Harness:
@@ -163,16 +279,123 @@ class Harness:
         return {"names": names, "import_error": self.import_error}, {}
 
     def op_forward(self, args: dict, tensors: dict) -> tuple[dict, dict]:
+        ARMED.clear()
+        try:
+            return self.forward(args, tensors, ARMED)
+        finally:
+            ARMED.clear()  # the stand-ins of this request compute nothing once it is answered
+
+    @contextlib.contextmanager
+    def patched(self, names: dict):
+        """The student's module with some contract names bound to stand-in classes, restored after."""
+        saved = {name: vars(self.module).get(name) for name in names}
+        vars(self.module).update(names)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    vars(self.module).pop(name, None)
+                else:
+                    vars(self.module)[name] = value
+
+    def resolve(self, model, path: str) -> list[tuple]:
+        """``(parent, attribute, full path)`` of each sub-module ``path`` names; ``*`` is every block of a
+        Sequential or ModuleList. A LookupError says why the path names nothing."""
+        nn = self.torch.nn
+        level = [("", model, None, "")]
+        for part in path.split("."):
+            found = []
+            for prefix, module, _, _ in level:
+                if part == "*":
+                    if not isinstance(module, nn.Sequential | nn.ModuleList) or len(module) == 0:
+                        kind = type(module).__name__
+                        raise LookupError(f"'{prefix}' is a {kind}, not a non-empty nn.Sequential or nn.ModuleList")
+                    children = module.named_children()
+                else:
+                    child = module._modules.get(part)
+                    if child is None:
+                        where = f"'{prefix}'" if prefix else "the module"
+                        raise LookupError(f"{where} has no sub-module named '{part}'")
+                    children = [(part, child)]
+                found += [(f"{prefix}.{n}".lstrip("."), c, module, n) for n, c in children]
+            level = found
+        return [(parent, attr, full) for full, _, parent, attr in level]
+
+    def build(self, args: dict, armed: set) -> tuple:
+        """The student's ``name(**kwargs)``, with the stand-ins the parent asked for in place of its sub-modules.
+
+        ``substitute = {"names": {contract name: kind}, "paths": [{"path", "kind", "kwargs"}]}``: the names are
+        bound to stand-in classes while the composite is built (so a sub-module that cannot be built does not
+        stop it), then each path's sub-module is replaced by a fresh stand-in. Where a path names nothing, the
+        composite is built again with the student's own class of that kind, and the path is reported, not
+        replaced.
+        """
         torch = self.torch
-        factory = self.lookup(args["name"])
-        torch.manual_seed(int(args.get("seed", 0)))
-        model = factory(**args.get("kwargs", {}))
+        factory, kwargs, seed = self.lookup(args["name"]), args.get("kwargs", {}), int(args.get("seed", 0))
+        substitute = args.get("substitute") or {}
+        classes = standin_classes(torch) if substitute else {}
+        names = {n: k for n, k in (substitute.get("names") or {}).items() if k in classes}
+        paths = [p for p in substitute.get("paths") or [] if p.get("kind") in classes]
+        model = None
+        while names and isinstance(factory, type):
+            torch.manual_seed(seed)
+            try:
+                with self.patched({n: classes[k] for n, k in names.items()}):
+                    model = factory(**kwargs)
+            except Exception:  # noqa: BLE001 - built again below with the student's own classes
+                model, names = None, {}
+                break
+            failed = set()
+            for item in paths:
+                try:
+                    self.resolve(model, item["path"])
+                except LookupError:
+                    failed.add(item["kind"])
+            if not failed & set(names.values()):
+                break
+            model, names = None, {n: k for n, k in names.items() if k not in failed}  # their own classes, again
+        if model is None:
+            torch.manual_seed(seed)
+            model = factory(**kwargs)
         if not isinstance(model, torch.nn.Module):
             raise StudentFault("bad_output", f"{args['name']}(...) built a {type(model).__name__}, not an nn.Module")
+        done, errors = [], {}
+        for item in paths:
+            try:
+                targets = self.resolve(model, item["path"])
+            except LookupError as error:
+                errors[item["path"]] = str(error)
+                continue
+            for parent, attr, full in targets:
+                setattr(parent, attr, classes[item["kind"]](**item.get("kwargs", {})))
+                done.append(full)
+        fresh = tuple(classes.values())
+        armed.update(id(sub) for sub in model.modules() if isinstance(sub, fresh))
+        borrowed = borrowed_modules(model, torch, armed)
+        if borrowed:
+            raise StudentFault(
+                "bad_output",
+                f"{args['name']}: the module(s) at {borrowed} run the grader's stand-in code, not yours; "
+                "every graded module must be defined in your own file",
+            )
+        return model, done, errors
+
+    def forward(self, args: dict, tensors: dict, armed: set) -> tuple[dict, dict]:
+        torch = self.torch
+        model, substituted, substitution_errors = self.build(args, armed)
         own_state = {f"state.{k}": self.module_tensor(v) for k, v in model.state_dict().items()}
+        norms = {
+            path: float(m.eps)
+            for path, m in model.named_modules()
+            if isinstance(m, torch.nn.LayerNorm) and type(m.eps) in (int, float) and math.isfinite(m.eps)
+        }
         values = {
             "num_params": sum(p.numel() for p in model.parameters()),
             "state_shapes": {k[6:]: list(v.shape) for k, v in own_state.items()},
+            "substituted": substituted,
+            "substitution_errors": substitution_errors,
+            "layer_norm_eps": norms,
         }
         if args.get("load_state"):
             state = {k[6:]: v for k, v in tensors.items() if k.startswith("state.")}
@@ -190,6 +413,8 @@ class Harness:
                 x.requires_grad_(True)
             with torch.set_grad_enabled(backward):
                 output = model(x)
+            if isinstance(output, torch.Tensor) and harness_code(vars(type(output)).get("__iter__")):
+                output = output.as_subclass(torch.Tensor)  # what flowed out of a stand-in, back to a plain tensor
             out_tensors["output"] = self.plain(output, f"{args['name']}.forward output")
             if backward:
                 if "grad_output" not in tensors:

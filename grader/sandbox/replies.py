@@ -4,6 +4,7 @@ Everything in a reply came from the child and is untrusted; this turns a malform
 or from a patched harness) into ``StudentError("bad_output")`` instead of a grader crash later.
 """
 
+import math
 from typing import Any
 
 import torch
@@ -25,6 +26,10 @@ def _is_int(value: Any) -> bool:
 
 def _is_number(value: Any) -> bool:
     return type(value) in (int, float)
+
+
+def _is_finite_number(value: Any) -> bool:
+    return _is_number(value) and math.isfinite(value)
 
 
 def _is_attribute(value: Any) -> bool:
@@ -55,13 +60,19 @@ VALUE_RULES: dict[str, dict[str, Any]] = {
     "predict": {},
     "timm": {},
 }
-# Values a reply holds only when the request asked for them.
-OPTIONAL_VALUE_RULES: dict[str, dict[str, Any]] = {
-    "forward": {"module_types": lambda v: isinstance(v, dict) and all(map(_is_str_list, v.values()))},
-}
 # Ops whose reply carries a state dict as ``state.<key>`` tensors; the check compares the names with a
 # model the parent built (grader/weights.py), so they are kept here whatever they are.
 STATE_OPS = {"forward", "train", "timm"}
+
+# Values checked only when present: asked for by the request, or read as empty when missing.
+OPTIONAL_VALUE_RULES: dict[str, dict[str, Any]] = {
+    "forward": {
+        "module_types": lambda v: isinstance(v, dict) and all(map(_is_str_list, v.values())),
+        "substituted": lambda v: isinstance(v, list) and all(isinstance(p, str) for p in v),
+        "substitution_errors": lambda v: isinstance(v, dict) and all(isinstance(e, str) for e in v.values()),
+        "layer_norm_eps": lambda v: isinstance(v, dict) and all(map(_is_finite_number, v.values())),
+    },
+}
 
 
 def expected_tensors(op: str, args: dict[str, Any], sent: dict[str, torch.Tensor] | None) -> set[str]:

@@ -34,7 +34,7 @@ class PatchEmbedding(PatchEmbedding):
     assert "patch_size=7" in verdict.message
 
 
-def test_state_dict_mismatch_lists_the_expected_keys():
+def test_other_names_are_graded_under_the_contract_names_and_cost_only_the_contract_check():
     source = (
         REFERENCE
         + """
@@ -48,11 +48,43 @@ class MLP(nn.Module):
         return self.linear2(torch.nn.functional.gelu(self.linear1(x)))
 """
     )
-    verdict = graded("q2.equivalence", source)
+    for check_id in ("q2.equivalence", "q2.property"):
+        verdict = graded(check_id, source)
+        assert (verdict.status, verdict.fraction) == ("passed", 1.0), verdict.message
+    assert any("rename it to fc1" in note for note in graded("q2.equivalence", source).details["notes"])
+    verdict = graded("q2.contract", source)
     assert verdict.status == "failed"
-    assert "missing keys ['fc1.bias', 'fc1.weight', 'fc2.bias', 'fc2.weight']" in verdict.message
-    assert "unexpected keys ['linear1.bias'" in verdict.message
-    assert verdict.details["expected_keys"]["fc1.weight"] == [128, 32]
+    assert "your self.linear1 is the contract's self.fc1 under another name" in verdict.message
+    assert "rename it to fc2" in verdict.message
+
+
+def test_a_parameter_set_that_cannot_be_mapped_is_explained_in_the_lab_terms():
+    source = (
+        REFERENCE
+        + """
+class MultiHeadSelfAttention(nn.Module):
+    def __init__(self, embed_dim, num_heads):
+        super().__init__()
+        self.h = num_heads
+        self.W_q, self.W_k, self.W_v, self.W_o = (nn.Parameter(torch.randn(embed_dim, embed_dim)) for _ in range(4))
+
+    def forward(self, x):
+        B, N, D = x.shape
+        q, k, v = (t.view(B, N, self.h, -1).transpose(1, 2) for t in (x @ self.W_q, x @ self.W_k, x @ self.W_v))
+        a = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(D // self.h), dim=-1)
+        return (a @ v).transpose(1, 2).reshape(B, N, D) @ self.W_o
+"""
+    )
+    for check_id in ("q4.equivalence", "q4.property", "q4.contract"):
+        verdict = graded(check_id, source)
+        assert verdict.status == "failed", check_id
+        assert (
+            "the contract's parameter q.weight (shape (64, 64), in nn.Linear(64, 64) self.q) is missing"
+            in (verdict.message)
+            or "self.q) is missing" in verdict.message
+        ), verdict.message
+        assert "Missing key" not in verdict.message and "Unexpected key" not in verdict.message
+    assert graded("q4.equivalence", source).details["expected_keys"]["q.weight"] == [64, 64]
 
 
 def test_unknown_wrong_output_gets_the_default_hint_and_figures():
@@ -98,8 +130,10 @@ class ViT(ViT):
 """
     )
     verdict = graded("q6.parameters", source)
+    assert verdict.status == "failed" and "parameters, expected" in verdict.message
+    verdict = graded("q6.contract", source)
     assert verdict.status == "failed"
-    assert "unexpected keys ['secret.bias', 'secret.weight']" in verdict.message
+    assert "your ViT has secret.weight (shape (10, 784)), which the contract does not list" in verdict.message
 
 
 def test_q6_property_gives_partial_credit_with_reasons():

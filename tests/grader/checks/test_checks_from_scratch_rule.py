@@ -11,6 +11,7 @@ from grader.checks.scratch_cap import apply_from_scratch_rule
 from grader.checks.shortcuts import by_question
 from grader.checks.static import built_shortcuts
 from grader.intake import Submission
+from grader.questions import points_for
 from grader.report import CheckCategory, CheckResult, CheckStatus
 from grader.runner import grade_submission
 from reference.bundle import bundle_submission
@@ -359,9 +360,9 @@ def test_the_runner_caps_a_passing_sdpa_attention():
         Submission(module_source=text, answers={}), device="cpu", select=["q3.equivalence", "q4.equivalence"]
     )
     by_id = {c.id: c for c in report.checks}
-    assert by_id["q3.equivalence"].score == 4.0, by_id["q3.equivalence"].message
+    assert by_id["q3.equivalence"].score == points_for("q3.equivalence"), by_id["q3.equivalence"].message
     q4 = by_id["q4.equivalence"]
-    assert q4.details["from_scratch"]["uncapped_score"] == q4.max_score == 3.0  # right maths, by torch
+    assert q4.details["from_scratch"]["uncapped_score"] == q4.max_score == points_for("q4.equivalence")
     assert q4.score == 0.0 and q4.status is CheckStatus.failed
     assert f"line {line_of(text, 'return sdpa(q, k, v)')}" in q4.message
 

@@ -23,12 +23,13 @@ def test_a_composed_mistake_is_named_in_the_real_sandbox():
     source = mistake_source(mistake)
     with Sandbox(source, device="cpu", seed=0) as box:
         own = grade("q4.equivalence", box, source)
-        vit = grade("q6.equivalence", box, source)
-        others = {c: grade(c, box, source).status for c in ("q1.equivalence", "q2.equivalence", "q6.sinusoidal")}
+        vit = grade("q6.end_to_end", box, source)
+        checks = ("q1.equivalence", "q2.equivalence", "q6.sinusoidal", "q5.equivalence", "q6.equivalence")
+        others = {c: grade(c, box, source).status for c in checks}
     assert own.status == vit.status == "failed"
     assert own.details["known_mistakes"] == [[mistake.id]] and mistake.name in own.hint
-    assert [mistake.id] in vit.details["known_mistakes"]
-    assert others == {"q1.equivalence": "passed", "q2.equivalence": "passed", "q6.sinusoidal": "passed"}
+    assert [mistake.id] in vit.details["known_mistakes"] and "multi-head attention (Q4)" in vit.message
+    assert others == dict.fromkeys(checks, "passed"), "the attention's mistake is charged in Q4 only"
 
 
 @pytest.mark.slow

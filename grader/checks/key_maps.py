@@ -1,0 +1,116 @@
+"""Mapping a student's parameter names onto the contract's: renamed sub-modules, a fused qkv, per-head layers.
+
+Each finder returns how the student's keys hold the contract's (``grader.checks.contract`` turns that into a
+plan, explained in the lab's terms). Shapes must agree exactly; where a name is ambiguous the mapping is
+settled by spelling (``query`` is ``q``) or not made at all, so a mapping never credits different maths.
+"""
+
+Shapes = dict[str, tuple[int, ...]]
+
+
+def _close_names(a: str, b: str) -> bool:
+    """``query`` and ``q``, ``attention`` and ``attn``, ``projection`` and ``proj``: one starts the other."""
+    return a.startswith(b) or b.startswith(a) or (a[:1] == b[:1] and a[-1:] == b[-1:])
+
+
+def find_renames(expected: Shapes, got: Shapes) -> dict[tuple[int, str, str], dict[str, str]]:
+    """Sub-modules the student named differently: ``(position, student name, contract name) -> {student key:
+    contract key}`` for a name at one position of the dotted path whose every key, renamed, is a missing
+    contract key of the same shape. Ambiguous names (``query`` could be q, k or v by shape) are settled by
+    similar spelling, then by elimination."""
+    missing = set(expected) - set(got)
+    unexpected = set(got) - set(expected)
+    candidates: dict[tuple[int, str], set[str]] = {}
+    for u in unexpected:
+        for k in missing:
+            a, b = u.split("."), k.split(".")
+            diff = [i for i in range(len(a)) if len(a) == len(b) and a[i] != b[i]]
+            if len(diff) == 1 and tuple(got[u]) == tuple(expected[k]):
+                candidates.setdefault((diff[0], a[diff[0]]), set()).add(b[diff[0]])
+
+    def mapping(pos: int, old: str, new: str) -> dict[str, str] | None:
+        keys = {
+            u: ".".join(p[:pos] + [new] + p[pos + 1 :])
+            for u in unexpected
+            if len(p := u.split(".")) > pos and p[pos] == old
+        }
+        ok = keys and all(k in missing and tuple(got[u]) == tuple(expected[k]) for u, k in keys.items())
+        return keys if ok else None
+
+    options = {key: [new for new in sorted(news) if mapping(key[0], key[1], new)] for key, news in candidates.items()}
+    chosen: dict[tuple[int, str, str], dict[str, str]] = {}
+    taken: set[tuple[int, str]] = set()
+    for _ in range(len(options) + 1):
+        progress = False
+        for (pos, old), news in sorted(options.items()):
+            free = [new for new in news if (pos, new) not in taken]
+            if len(free) > 1:
+                free = [new for new in free if _close_names(old, new)]
+            if len(free) == 1 and not any(c[:2] == (pos, old) for c in chosen):
+                chosen[(pos, old, free[0])] = mapping(pos, old, free[0]) or {}
+                taken.add((pos, free[0]))
+                progress = True
+        if not progress:
+            break
+    return chosen
+
+
+def find_fused(expected: Shapes, got: Shapes) -> dict[str, list[str]]:
+    """A fused ``qkv`` linear layer: the student key whose rows stack the contract's q, k and v (weight, bias)."""
+    fused: dict[str, list[str]] = {}
+    unexpected = set(got) - set(expected)
+    for key in expected:
+        if not key.endswith("q.weight") or key in got:
+            continue
+        prefix = key[: -len("q.weight")]
+        parts = [f"{prefix}{n}.weight" for n in "qkv"]
+        if any(part in got or part not in expected for part in parts):
+            continue
+        rows, columns = expected[key]
+        depth = key.count(".")
+        found = [
+            u
+            for u in unexpected
+            if u.startswith(prefix)
+            and u.endswith(".weight")
+            and u.count(".") == depth
+            and got[u] == (3 * rows, columns)
+        ]
+        if len(found) != 1:
+            continue
+        fused[found[0]] = parts
+        bias, bias_parts = found[0][: -len("weight")] + "bias", [f"{prefix}{n}.bias" for n in "qkv"]
+        if bias in unexpected and got[bias] == (3 * rows,) and all(p in expected and p not in got for p in bias_parts):
+            fused[bias] = bias_parts
+    return fused
+
+
+def find_split(expected: Shapes, got: Shapes) -> dict[str, tuple[str, int, int]]:
+    """Per-head layers: ``{list}.{i}.{name}.{leaf}`` keys (i = 0..h-1) whose rows, in order, are the rows of the
+    missing contract key ``{name}.{leaf}`` at the same prefix: student key -> (contract key, start, stop)."""
+    split: dict[str, tuple[str, int, int]] = {}
+    unexpected = sorted(set(got) - set(expected))
+    for key in sorted(set(expected) - set(got)):
+        parts = key.split(".")
+        if len(parts) < 2 or not expected[key]:
+            continue
+        prefix, name, leaf = parts[:-2], parts[-2], parts[-1]
+        groups: dict[tuple[str, str], dict[int, str]] = {}
+        for u in unexpected:
+            up = u.split(".")
+            if len(up) != len(prefix) + 4 or up[: len(prefix)] != prefix or up[-1] != leaf:
+                continue
+            listed, index, own_name = up[len(prefix)], up[len(prefix) + 1], up[len(prefix) + 2]
+            if index.isdigit() and _close_names(own_name, name) and tuple(got[u][1:]) == tuple(expected[key][1:]):
+                groups.setdefault((listed, own_name), {})[int(index)] = u
+        for members in groups.values():
+            order = [members[i] for i in sorted(members)]
+            rows = [got[u][0] for u in order]
+            if sorted(members) != list(range(len(members))) or len(order) < 1 or sum(rows) != expected[key][0]:
+                continue
+            start = 0
+            for u, count in zip(order, rows, strict=True):
+                split[u] = (key, start, start + count)
+                start += count
+            break
+    return split

@@ -10,12 +10,13 @@ answer, and a check stops at the same time limit as any other check.
 """
 
 import time
+from functools import lru_cache
 from typing import Any
 
 from grader.checks.context import CheckContext
 from grader.checks.registry import CheckFailed, Outcome, check
 from grader.checks.written_rubric import RUBRIC_PATH, Concept, Rubric, load_rubric
-from grader.checks.written_semantic import SemanticSettings, embedder, semantic_found
+from grader.checks.written_semantic import SemanticSettings, embedder, semantic_found, warm_up
 from grader.checks.written_semantic import settings as semantic_settings
 from grader.checks.written_text import TextProfile, describe, normalise, shingles
 from grader.questions import BY_ID
@@ -58,6 +59,14 @@ def _confidence(
     return ("medium", medium) if medium else ("high", [])
 
 
+@lru_cache(maxsize=1)
+def _warm_once() -> None:
+    """Embed every exemplar of the rubric in one batch, once per process."""
+    texts = [s for r in load_rubric().values() for s in r.vague]
+    texts += [s for r in load_rubric().values() for c in r.concepts for s in (*c.exemplars, *c.counter_exemplars)]
+    warm_up(texts)
+
+
 def _by_meaning(
     rubric: Rubric, concepts: list[Concept], sentences: tuple[str, ...], config: SemanticSettings
 ) -> tuple[dict[str, str], str]:
@@ -67,6 +76,7 @@ def _by_meaning(
     model = embedder()
     if not model.available():
         return {}, f"unavailable, regex rubric only ({model.error})"
+    _warm_once()
     return semantic_found(rubric, concepts, sentences, config), "on"
 
 

@@ -59,7 +59,8 @@ def main(argv: list[str]) -> None:
         for margin in (0.0, 0.05, 0.1):
             fig = figures(root, SemanticSettings(semantic=True, threshold=threshold, margin=margin))
             over = max(fig["mean_over_credit_share_by_question"].values())
-            print(f"T={threshold:.3f} M={margin:.2f}: {fig['mean_abs_diff_per_set_summed']:.3f} per set, max over {over:+.3f}")
+            mad = fig["mean_abs_diff_per_set_summed"]
+            print(f"T={threshold:.3f} M={margin:.2f}: {mad:.3f} per set, max over {over:+.3f}")
 
 
 if __name__ == "__main__":

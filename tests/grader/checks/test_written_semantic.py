@@ -163,3 +163,10 @@ def test_the_marked_corpus_stays_within_its_tolerances_with_the_signal_on(monkey
     assert len(figures["outside_tolerance"]) <= OUTLIERS * figures["answers"], figures["outside_tolerance"]
     assert figures["mean_abs_diff_per_set_summed"] < SET_MAD, figures
     assert max(figures["mean_over_credit_share_by_question"].values()) <= OVER_CREDIT, figures
+
+
+@pytest.mark.xfail(strict=True, reason="known limit: the patterns credit a negated statement (see docs)")
+def test_a_statement_that_only_negates_the_idea_earns_nothing_from_the_patterns():
+    rubric = load_rubric()["Q3"]
+    text = "Self-attention does not look at the whole image, only at a small window around each patch."
+    assert score_answer(rubric, text, semantic=OFF).fraction == 0

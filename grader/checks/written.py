@@ -10,11 +10,14 @@ answer, and a check stops at the same time limit as any other check.
 """
 
 import time
+from functools import lru_cache
 from typing import Any
 
 from grader.checks.context import CheckContext
 from grader.checks.registry import CheckFailed, Outcome, check
-from grader.checks.written_rubric import RUBRIC_PATH, Rubric, load_rubric
+from grader.checks.written_rubric import RUBRIC_PATH, Concept, Rubric, load_rubric
+from grader.checks.written_semantic import SemanticSettings, embedder, semantic_found, warm_up
+from grader.checks.written_semantic import settings as semantic_settings
 from grader.checks.written_text import TextProfile, describe, normalise, shingles
 from grader.questions import BY_ID
 
@@ -32,8 +35,11 @@ class WrittenTimeout(TimeoutError):
     """Scoring an answer ran past the check's time limit: the grader's fault, never the student's."""
 
 
-def _confidence(profile: TextProfile, denied: list[str], duplicated: list[str]) -> tuple[str, list[str]]:
-    """(high|medium|low, reasons): low for keywords, copies and very short answers; medium for contradictions."""
+def _confidence(
+    profile: TextProfile, denied: list[str], duplicated: list[str], by_meaning: dict[str, str]
+) -> tuple[str, list[str]]:
+    """(high|medium|low, reasons): low for keywords, copies and very short answers; medium for contradictions
+    and for ideas recognised only by meaning (the semantic signal)."""
     low = []
     if profile.keyword_soup:
         low.append("keywords without sentences")
@@ -45,15 +51,48 @@ def _confidence(profile: TextProfile, denied: list[str], duplicated: list[str]) 
         low.append("mostly a copy of the question")
     if low:
         return "low", low
+    medium = []
     if denied:
-        return "medium", ["states an idea and its contradiction" if len(denied) == 1 else "several contradictions"]
-    return "high", []
+        medium.append("states an idea and its contradiction" if len(denied) == 1 else "several contradictions")
+    if by_meaning:
+        medium.append(f"{len(by_meaning)} idea(s) recognised in other words (semantic match)")
+    return ("medium", medium) if medium else ("high", [])
+
+
+@lru_cache(maxsize=1)
+def _warm_once() -> None:
+    """Embed every exemplar of the rubric in one batch, once per process."""
+    texts = [s for r in load_rubric().values() for s in r.vague]
+    texts += [s for r in load_rubric().values() for c in r.concepts for s in (*c.exemplars, *c.counter_exemplars)]
+    warm_up(texts)
+
+
+def _by_meaning(
+    rubric: Rubric, concepts: list[Concept], sentences: tuple[str, ...], config: SemanticSettings
+) -> tuple[dict[str, str], str]:
+    """The ``concepts`` the semantic signal finds in ``sentences`` (name -> unit), and the signal's state."""
+    if not config.semantic:
+        return {}, "off (VITGRADE_WRITTEN_SEMANTIC=0)"
+    model = embedder()
+    if not model.available():
+        return {}, f"unavailable, regex rubric only ({model.error})"
+    _warm_once()
+    return semantic_found(rubric, concepts, sentences, config), "on"
 
 
 def score_answer(
-    rubric: Rubric, text: str, *, duplicated: list[str] | None = None, deadline: float | None = None
+    rubric: Rubric,
+    text: str,
+    *,
+    duplicated: list[str] | None = None,
+    deadline: float | None = None,
+    semantic: SemanticSettings | None = None,
 ) -> Outcome:
-    """The share of the rubric's points that ``text`` states, with the concepts found, missing and contradicted."""
+    """The share of the rubric's points that ``text`` states, with the concepts found, missing and contradicted.
+
+    Regex patterns decide first; the concepts they miss (and that no regex contradicts) may be found by
+    meaning (``written_semantic``) unless ``semantic`` (default: the ``VITGRADE_WRITTEN_`` settings) is off.
+    """
     duplicated = duplicated or []
     profile = describe(normalise(text), rubric.prompt)
     found, missing, denied, reasons = [], [], [], []
@@ -66,7 +105,12 @@ def score_answer(
         elif concept.stated(profile.kept):
             found.append(concept)
         else:
-            missing.append(concept.name)
+            missing.append(concept)
+    by_meaning, semantic_state = _by_meaning(rubric, missing, profile.kept, semantic or semantic_settings())
+    if deadline is not None and time.monotonic() > deadline:
+        raise WrittenTimeout(f"scoring the answer to {rubric.question} ran past its time limit")
+    found += [c for c in missing if c.name in by_meaning]
+    missing = [c.name for c in missing if c.name not in by_meaning]
     denominator = rubric.points or sum(c.points for c in rubric.concepts) or 1.0
     raw = min(1.0, sum(c.points for c in found) / denominator)
     fraction, caps = raw, []
@@ -76,9 +120,10 @@ def score_answer(
         caps.append(f"the same text is under {', '.join(duplicated)}: at most a third; answer each question")
     if caps:
         fraction = min(raw, CAP)
-    confidence, why = _confidence(profile, denied, duplicated)
+    confidence, why = _confidence(profile, denied, duplicated, by_meaning)
     names = [c.name for c in found]
-    message = f"concepts found: {', '.join(names) or 'none'}"
+    shown = [name + (" (in other words)" if name in by_meaning else "") for name in names]
+    message = f"concepts found: {', '.join(shown) or 'none'}"
     if missing:
         message += f"; missing: {', '.join(missing)}"
     if reasons:
@@ -91,6 +136,8 @@ def score_answer(
     details: dict[str, Any] = {
         "auto_checked": True,
         "found": names,
+        "found_by_meaning": by_meaning,
+        "semantic": semantic_state,
         "missing": missing,
         "contradicted": denied,
         "fraction": round(fraction, 6),

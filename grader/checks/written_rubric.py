@@ -4,8 +4,10 @@ A concept is found in a sentence that matches one of its ``patterns`` and, when 
 those too (e.g. ``embed_dim`` *and* an effect on parameters or cost, in that sentence or the next). It is
 contradicted by a sentence matching one of its ``contradicted_by`` patterns, unless that sentence also
 contrasts it with the right idea ("unlike the post-norm block ..."): a contradicted concept earns nothing
-and the message gives its ``contradiction`` text. Patterns are RE2 expressions (linear time, no
-look-around or back-references), matched case-insensitively on normalised text (see ``written_text``).
+and the message gives its ``contradiction`` text. ``exemplars`` and ``counter_exemplars`` are plain sentences
+that state the concept and its misconceptions, for the semantic signal (``written_semantic``). Patterns are
+RE2 expressions (linear time, no look-around or back-references), matched case-insensitively on normalised
+text (see ``written_text``).
 """
 
 import tomllib
@@ -39,6 +41,8 @@ class Concept:
     with_patterns: tuple[str, ...] = ()
     contradicted_by: tuple[str, ...] = ()
     contradiction: str = ""
+    exemplars: tuple[str, ...] = ()
+    counter_exemplars: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_match", _any_of(list(self.patterns)))
@@ -74,6 +78,8 @@ class Rubric:
     points: float
     concepts: tuple[Concept, ...]
     prompt: str = ""
+    vague: tuple[str, ...] = ()
+    """Sentences on the question's topic that state none of its concepts (the semantic signal's baseline)."""
 
 
 _CONTRAST = compile_linear(CONTRAST)
@@ -87,6 +93,8 @@ def _concept(item: dict) -> Concept:
         with_patterns=tuple(item.get("with", [])),
         contradicted_by=tuple(item.get("contradicted_by", [])),
         contradiction=str(item.get("contradiction", "")),
+        exemplars=tuple(item.get("exemplars", [])),
+        counter_exemplars=tuple(item.get("counter_exemplars", [])),
     )
 
 
@@ -98,5 +106,6 @@ def load_rubric(path: Path = RUBRIC_PATH) -> dict[str, Rubric]:
     for question, entry in data.get("questions", {}).items():
         concepts = tuple(_concept(item) for item in entry.get("concepts", []))
         total = float(entry.get("points", sum(c.points for c in concepts)))
-        rubrics[question] = Rubric(question, total, concepts, str(entry.get("prompt", "")))
+        vague = tuple(entry.get("vague", []))
+        rubrics[question] = Rubric(question, total, concepts, str(entry.get("prompt", "")), vague)
     return rubrics

@@ -33,3 +33,10 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def kit_wheel(kit_fixtures_path, tmp_path_factory) -> Path:
+    from grader.student_kit.wheel import build_wheel
+
+    return build_wheel(tmp_path_factory.mktemp("wheel"), public_seed(0), fixtures=kit_fixtures_path)

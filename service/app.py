@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from service import logs
-from service.api.routes import assignment, instructor, ops, submissions, users
+from service.api.routes import assignment, instructor, ops, student_kit, submissions, users
 from service.auth import Authenticator
 from service.config import Settings, get_settings
 from service.db import Database
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (submissions, assignment, instructor, users):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ops.router)
+    app.include_router(student_kit.router)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static")
     return app
 

@@ -92,7 +92,7 @@ def submit(
             raise SubmitError(f"{submission_id} is still {status.get('status')} after {timeout_s:g} s; check later.")
         time.sleep(poll_s)
     if status["status"] == "error":
-        raise SubmitError(f"grading {submission_id} failed: {status.get('error') or 'see the page'}")
+        raise SubmitError(f"grading {submission_id} failed: {status.get('message') or 'see the page'}")
     return SubmissionReport(submission_id, client.report(submission_id))
 
 

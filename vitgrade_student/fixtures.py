@@ -9,6 +9,7 @@ is used), plus the outputs of the known mistakes where they help name yours.
 """
 
 import json
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -65,8 +66,8 @@ class Fixtures:
 
 
 def load_fixtures(path: str | Path | None = None) -> Fixtures:
-    """Read the fixtures file (the package's own unless ``path`` is given)."""
-    return _load(str(Path(path) if path else DEFAULT_PATH))
+    """Read the fixtures file: ``path``, else ``$VITGRADE_KIT_FIXTURES``, else the package's own."""
+    return _load(str(Path(path or os.environ.get("VITGRADE_KIT_FIXTURES") or DEFAULT_PATH)))
 
 
 @lru_cache(maxsize=4)

@@ -2,19 +2,15 @@
 (fast: upload, queue position, errors), and API + worker as real processes (slow: the report comes back)."""
 
 import hashlib
-import importlib.util
 import json
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
-import uvicorn
+import served_support
+from served_support import served_service
 
-from service.app import create_app
-from service.config import Settings
 from service.db import Database
 from service.migrate import upgrade
 from service.models import Role
@@ -25,9 +21,6 @@ from vitgrade_student.client import SubmitError
 from vitgrade_student.report import SubmissionReport
 
 REPO = Path(__file__).parents[2]
-_spec = importlib.util.spec_from_file_location("service_test_support", REPO / "tests" / "service" / "conftest.py")
-service_support = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(service_support)  # the service tests' live processes: LiveService, free_port
 
 ANSWER = "Attention relates every token to every other one; its cost grows as O(N^2 d) in the number of tokens."
 
@@ -47,37 +40,10 @@ def student_notebook(directory: Path) -> Path:
     return path
 
 
-class Served:
-    """The service's app under uvicorn in a thread, on its own SQLite database; one student token."""
-
-    def __init__(self, var_dir: Path):
-        self.settings = Settings(var_dir=var_dir, rate_limit_count=1000)
-        database = Database(self.settings)
-        upgrade(database)
-        self.token = issue_tokens(database, ["alice"], Role.student)["alice"]
-        database.dispose()
-        port = service_support.free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(create_app(self.settings), host="127.0.0.1", port=port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise AssertionError("uvicorn did not start in 30 s")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
 @pytest.fixture
 def served(tmp_path):
-    service = Served(tmp_path / "var")
-    yield service
-    service.stop()
+    with served_service(tmp_path / "var") as service:
+        yield service
 
 
 def test_submit_uploads_what_the_grader_keeps_and_reports_the_queue(served, tmp_path):
@@ -114,7 +80,7 @@ def test_the_token_comes_from_the_environment_or_a_file_and_a_bad_one_is_refused
 def test_submit_follows_the_grading_and_returns_the_report(tmp_path):
     """A real uvicorn and a real worker (Q1 only, to keep it short): the report comes back in the notebook's
     process, through ``submit`` and through the ``vitgrade-submit`` command."""
-    service = service_support.LiveService(tmp_path / "var", VITGRADE_SELECT="q1.*,written.q3")
+    service = served_support.service_support.LiveService(tmp_path / "var", VITGRADE_SELECT="q1.*,written.q3")
     try:
         database = Database(service.settings)
         upgrade(database)

@@ -72,3 +72,16 @@ def test_a_known_mistake_gets_the_graders_verdicts_and_name(mistake_id, kit_fixt
         assert first.hint.startswith("Your output matches") and mistake.name in first.hint
     finally:
         pair.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mistake_id", sorted(MISTAKES))
+def test_a_known_mistake_gets_the_graders_verdict_on_every_public_check(mistake_id, kit_fixtures, tmp_path):
+    pair = Pair(mistake_source(MISTAKES[mistake_id]), tmp_path, kit_fixtures)
+    try:
+        for check_id in PUBLIC:
+            local, verdict = pair.local(check_id), pair.grader_verdict(check_id)
+            assert (local.status, local.message) == (verdict.status, verdict.message), check_id
+            assert local.fraction == pytest.approx(verdict.fraction), check_id
+    finally:
+        pair.close()

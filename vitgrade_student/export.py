@@ -35,6 +35,16 @@ def _is_constant(value: ast.expr | None, known: set[str]) -> bool:
     return all(isinstance(n, LITERALS) and (not isinstance(n, ast.Name) or n.id in known) for n in ast.walk(value))
 
 
+def _segment(lines: list[str], node: ast.stmt) -> str:
+    """The statement's text, decorators included (ast's columns count UTF-8 bytes)."""
+    decorators = getattr(node, "decorator_list", None)
+    start_line, start_col = (decorators[0].lineno, 0) if decorators else (node.lineno, node.col_offset)
+    chunk = [line.encode() for line in lines[start_line - 1 : node.end_lineno]]
+    if len(chunk) == 1:
+        return chunk[0][start_col : node.end_col_offset].decode()
+    return b"\n".join([chunk[0][start_col:], *chunk[1:-1], chunk[-1][: node.end_col_offset]]).decode()
+
+
 def cell_statements(source: str, known: set[str]) -> list[str]:
     """The statements of one code cell the grader keeps (``known``: names bound so far, updated)."""
     if source.lstrip().startswith("%%"):
@@ -54,7 +64,7 @@ def cell_statements(source: str, known: set[str]) -> list[str]:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             keep = all(isinstance(t, ast.Name) for t in targets) and _is_constant(node.value, known)
         if keep:
-            kept.append(ast.get_source_segment("\n".join(lines), node, padded=False) or "")
+            kept.append(_segment(lines, node))
             for target in ast.walk(node):
                 if isinstance(target, ast.Name) and isinstance(target.ctx, ast.Store):
                     known.add(target.id)

@@ -59,8 +59,6 @@ def test_a_known_mistake_gets_the_graders_verdicts_and_name(mistake_id, kit_fixt
         for check_id in _checks_of(mistake_id):
             local, verdict = pair.local(check_id), pair.grader_verdict(check_id)
             assert local.status == verdict.status, (check_id, local.message, verdict.message)
-            assert local.message == verdict.message, check_id
-            assert local.fraction == pytest.approx(verdict.fraction), check_id
             graded = verdict.details.get("known_mistakes")
             if graded and local.details.get("known_mistakes") == graded:
                 assert local.hint == verdict.hint, check_id
@@ -76,12 +74,15 @@ def test_a_known_mistake_gets_the_graders_verdicts_and_name(mistake_id, kit_fixt
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mistake_id", sorted(MISTAKES))
-def test_a_known_mistake_gets_the_graders_verdict_on_every_public_check(mistake_id, kit_fixtures, tmp_path):
+def test_a_known_mistake_gets_the_graders_message_on_every_public_check(mistake_id, kit_fixtures, tmp_path):
+    """Stricter than the verdicts: at the kit's seed, the very message, hint and share of the points."""
     pair = Pair(mistake_source(MISTAKES[mistake_id]), tmp_path, kit_fixtures)
     try:
         for check_id in PUBLIC:
             local, verdict = pair.local(check_id), pair.grader_verdict(check_id)
             assert (local.status, local.message) == (verdict.status, verdict.message), check_id
             assert local.fraction == pytest.approx(verdict.fraction), check_id
+            if local.details.get("known_mistakes") == verdict.details.get("known_mistakes"):
+                assert local.hint == verdict.hint, check_id
     finally:
         pair.close()

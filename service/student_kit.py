@@ -11,11 +11,8 @@ import logging
 import threading
 from pathlib import Path
 
-import reference
 import vitgrade_student
-from grader.student_kit.public import public_checks, public_seed
-from grader.student_kit.wheel import build_wheel, wheel_name
-from grader.suite import suite_sha256
+from grader.student_kit import wheel_name
 from service.config import Settings
 
 log = logging.getLogger(__name__)
@@ -23,6 +20,10 @@ _lock = threading.Lock()
 
 
 def _sources_key(seed: int) -> str:
+    import reference
+    from grader.student_kit.public import public_checks
+    from grader.suite import suite_sha256
+
     digest = hashlib.sha256(f"{suite_sha256(public_checks())} seed {seed}\n".encode())
     for package in (reference, vitgrade_student):
         for path in sorted(Path(package.__file__).parent.glob("*.py")):
@@ -32,11 +33,19 @@ def _sources_key(seed: int) -> str:
 
 def kit_wheel(settings: Settings) -> Path:
     """The wheel for this service's grading seed, built now if it is not there yet."""
+    from grader.student_kit.public import public_seed  # the grader's checks load on the first kit request only
+
     seed = public_seed(settings.seed)
     directory = settings.var_dir / "student-kit" / _sources_key(seed)
     wheel = directory / wheel_name()
     with _lock:
         if not wheel.is_file():
             log.info("building the student kit into %s (kit seed %d)", directory, seed)
-            build_wheel(directory, seed)
+            _build(directory, seed)
     return wheel
+
+
+def _build(directory: Path, seed: int) -> Path:
+    from grader.student_kit.wheel import build_wheel
+
+    return build_wheel(directory, seed)

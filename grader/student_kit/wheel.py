@@ -13,15 +13,11 @@ import zipfile
 from pathlib import Path
 
 import vitgrade_student
+from grader.student_kit import DIST_NAME, wheel_name
 from grader.student_kit.build import build_fixtures
 
 PACKAGE_DIR = Path(vitgrade_student.__file__).parent
-DIST_NAME = "vitgrade_student"
 EPOCH = (1980, 1, 1, 0, 0, 0)
-
-
-def wheel_name(version: str = vitgrade_student.__version__) -> str:
-    return f"{DIST_NAME}-{version}-py3-none-any.whl"
 
 
 def _metadata(version: str) -> str:

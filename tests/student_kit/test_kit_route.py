@@ -16,11 +16,11 @@ from service.config import Settings
 def client(tmp_path, kit_fixtures_path, monkeypatch):
     built = []
 
-    def build_with_the_session_fixtures(out_dir, seed, fixtures=None):  # the fixtures built once per session
+    def build_with_the_session_fixtures(out_dir, seed):  # the real wheel, on the fixtures built once per session
         built.append(seed)
         return kit_wheel_module.build_wheel(out_dir, seed, fixtures=kit_fixtures_path)
 
-    monkeypatch.setattr(service.student_kit, "build_wheel", build_with_the_session_fixtures)
+    monkeypatch.setattr(service.student_kit, "_build", build_with_the_session_fixtures)
     with TestClient(create_app(Settings(var_dir=tmp_path / "var"))) as test_client:
         test_client.built = built
         yield test_client

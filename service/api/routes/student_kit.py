@@ -7,7 +7,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
-from grader.student_kit.wheel import wheel_name
+from grader.student_kit import wheel_name
 from service.api.deps import SettingsDep
 from service.student_kit import kit_wheel
 from vitgrade_student import __version__

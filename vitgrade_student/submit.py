@@ -35,10 +35,12 @@ def _from_env_or_file(value: str | None, variable: str, path: Path, what: str) -
 
 
 def find_notebook(directory: Path | None = None) -> Path:
-    """The notebook this kernel runs (Jupyter's ``JPY_SESSION_NAME``), else the only ``.ipynb`` here."""
-    session = os.environ.get("JPY_SESSION_NAME", "")
-    if session.endswith(".ipynb") and Path(session).is_file():
-        return Path(session)
+    """The notebook this kernel runs (Jupyter's ``JPY_SESSION_NAME``, VS Code's ``__vsc_ipynb_file__``), else the
+    only ``.ipynb`` in the working directory."""
+    main = vars(sys.modules["__main__"])
+    for session in (os.environ.get("JPY_SESSION_NAME", ""), str(main.get("__vsc_ipynb_file__", ""))):
+        if session.endswith(".ipynb") and Path(session).is_file():
+            return Path(session)
     found = sorted((directory or Path.cwd()).glob("*.ipynb"))
     if len(found) == 1:
         return found[0]

@@ -3,11 +3,14 @@
 A wheel is a zip with the package's files and a ``.dist-info`` directory (METADATA, WHEEL,
 entry_points.txt, RECORD with each file's sha256). Only ``vitgrade_student/`` goes in: its Python
 files and the fixtures built by ``build.build_fixtures``; no reference, grader or service code, no
-hidden configuration, no rubric. Timestamps are fixed, so the same inputs give the same bytes.
+hidden configuration, no rubric. Timestamps are fixed, so the same inputs give the same bytes; the file appears whole
+(written aside, then renamed), also when two API processes build it at once.
 """
 
 import base64
 import hashlib
+import os
+import secrets
 import tempfile
 import zipfile
 from pathlib import Path
@@ -58,7 +61,7 @@ def build_wheel(out_dir: Path, seed: int, fixtures: Path | None = None) -> Path:
     files[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / wheel_name(version)
-    partial = target.with_suffix(".partial")
+    partial = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")  # one per builder
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in files.items():
             entry = zipfile.ZipInfo(name, date_time=EPOCH)

@@ -115,3 +115,20 @@ def test_without_fixtures_the_kit_says_where_to_get_them(tmp_path, monkeypatch):
     monkeypatch.delenv("VITGRADE_KIT_FIXTURES", raising=False)
     with pytest.raises(FixturesMissing, match="install the kit from your course's service"):
         load_fixtures(tmp_path / "absent.safetensors")
+
+
+def test_the_notebook_to_submit_is_the_kernels_or_the_only_one_here(tmp_path, monkeypatch):
+    from vitgrade_student.client import SubmitError
+    from vitgrade_student.submit import find_notebook
+
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SubmitError, match="Say which notebook"):
+        find_notebook()
+    (tmp_path / "lab.ipynb").write_text("{}")
+    assert find_notebook() == tmp_path / "lab.ipynb"
+    (tmp_path / "copy.ipynb").write_text("{}")
+    with pytest.raises(SubmitError, match="copy.ipynb"):
+        find_notebook()
+    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "copy.ipynb"))
+    assert find_notebook() == tmp_path / "copy.ipynb"

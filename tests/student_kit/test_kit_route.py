@@ -1,10 +1,14 @@
 """``GET /student-kit/`` says how to install the kit; ``GET /student-kit/<wheel>`` serves it, built once."""
 
+import subprocess
+import sys
 import zipfile
 from io import BytesIO
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
+from served_support import served_service
 
 import service.student_kit
 from grader.student_kit import wheel as kit_wheel_module
@@ -45,3 +49,18 @@ def test_an_unknown_kit_name_is_a_404(client):
     answer = client.get("/student-kit/reference-0.1.0-py3-none-any.whl")
     assert answer.status_code == 404 and "vitgrade_student" in answer.json()["detail"]
     assert client.built == []
+
+
+def test_pip_installs_the_kit_from_the_services_address(tmp_path, kit_fixtures_path, monkeypatch):
+    """The one command students run: ``pip install <service>/student-kit/<wheel>`` over HTTP."""
+    monkeypatch.setattr(
+        service.student_kit, "_build", lambda out, seed: kit_wheel_module.build_wheel(out, seed, kit_fixtures_path)
+    )
+    with served_service(tmp_path / "var") as served:
+        pip, verb, url = httpx.get(f"{served.url}/student-kit/").json()["install"].split()
+        assert (pip, verb) == ("pip", "install")
+        offline = ["--no-deps", "--no-index", "--target", str(tmp_path / "site")]  # the dependencies are here
+        command = [sys.executable, "-m", pip, verb, *offline, url]
+        run = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, (command, run.stdout[-2000:], run.stderr[-2000:])
+    assert (tmp_path / "site" / "vitgrade_student" / "data" / "fixtures.safetensors").is_file()

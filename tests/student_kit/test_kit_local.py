@@ -106,9 +106,9 @@ def test_every_question_checks_in_well_under_a_second(kit_fixtures):
     names = _names(bundle_submission())
     check_all(names, fixtures=kit_fixtures)  # warm up
     for question in ("q1", "q2", "q3", "q4", "q5", "q6"):
-        start = time.perf_counter()
+        start = time.process_time()  # CPU time: the machine's load does not count
         assert check(question, names, fixtures=kit_fixtures).passed
-        assert time.perf_counter() - start < 1.0, question
+        assert time.process_time() - start < 1.0, question
 
 
 def test_without_fixtures_the_kit_says_where_to_get_them(tmp_path, monkeypatch):

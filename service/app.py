@@ -29,6 +29,7 @@ from service.api.routes import (
     regrade_requests,
     roster,
     similarity,
+    student_kit,
     submissions,
     users,
 )
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(overrides.imports, prefix="/api/v1")
     app.include_router(overrides.reviews, prefix="/api/v1")
     app.include_router(ops.router)
+    app.include_router(student_kit.router)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static")
     return app
 

@@ -41,6 +41,36 @@ attribute name as given; only write the bodies that raise `NotImplementedError`.
 
 Run the next cell first."""
 
+KIT_TEXT = """\
+**Check your work as you go.** Install the student kit once, from your course's service
+(`pip install <service address>/student-kit/vitgrade_student-0.1.0-py3-none-any.whl`; the page
+`<service address>/student-kit/` prints the exact command). The check cell after each question then runs
+that question's public checks here, in under a second, without training anything: the same shape,
+equivalence and property checks, messages and hints as the grader's, on inputs of the kit's own. The
+service's score also counts hidden configurations, Q7, Q8 and your written answers."""
+
+CHECK_CELL = """\
+# Run the public checks of {question} here (needs the student kit; the grader drops this cell).
+try:
+    from vitgrade_student import check
+except ImportError:
+    print("The student kit is not installed: see the cell at the top of the notebook.")
+else:
+    display(check("{check}"))"""
+
+SUBMIT_TEXT = """\
+## Submitting
+
+Save the notebook, then run the next cell after removing the `#` signs (or run `vitgrade-submit vit_lab.ipynb`
+in a terminal). It writes what the grader keeps into `vitgrade_submission/` (`vit.py` from the code cells,
+`answers.md` from the `## Q..` cells), uploads both, follows the queue and shows the report here. Your token
+comes from the environment variable `VITGRADE_TOKEN` or the file `~/.vitgrade/token`, and the service's address
+from `VITGRADE_URL` or `~/.vitgrade/url`: never write your token in the notebook."""
+
+SUBMIT_CELL = """\
+# from vitgrade_student import submit
+# submit()"""
+
 TRAINING_CELL = """\
 # Q7: train your ViT on MNIST (the grader drops this cell and trains your ViT with its own fixed recipe).
 from torch.utils.data import DataLoader
@@ -93,6 +123,7 @@ class Section:
     code: tuple[str, ...] = ()
     extra_code: str | None = None
     answers: tuple[str, ...] = ()
+    check: str | None = None  # the question whose public checks the kit runs after the code cells
 
 
 SECTIONS = (
@@ -102,18 +133,21 @@ SECTIONS = (
         "token. A `Conv2d` with kernel size = stride = p does both at once; reshape its output to (B, N, D) with "
         "N = (H / p)^2.",
         code=("PatchEmbedding",),
+        check="q1",
     ),
     Section(
         "## Question 2: MLP\n\n"
         "The transformer's feed-forward network: one hidden layer with a GELU, `fc2(GELU(fc1(x)))`; the output "
         "has the input's dimension.",
         code=("MLP",),
+        check="q2",
     ),
     Section(
         "## Question 3: self-attention\n\n"
         "One head: Q = X W_q, K = X W_k, V = X W_v, then softmax(Q K^T / sqrt(d)) V and a final linear "
         "projection. The softmax runs over the keys (the last axis).",
         code=("SelfAttention",),
+        check="q3",
         answers=("Q3",),
     ),
     Section(
@@ -121,11 +155,13 @@ SECTIONS = (
         "Split the D columns of Q, K and V equally among h heads (d_h = D / h), attend in each head with "
         "sqrt(d_h), concatenate the heads and project. Use reshapes and transposes, not a loop over heads.",
         code=("MultiHeadSelfAttention",),
+        check="q4",
         answers=("Q4",),
     ),
     Section(
         "## Question 5: transformer block\n\nA pre-norm block: x = x + MHSA(LN_1(x)), then x = x + MLP(LN_2(x)).",
         code=("TransformerBlock",),
+        check="q5",
         answers=("Q5",),
     ),
     Section(
@@ -134,6 +170,7 @@ SECTIONS = (
         "the sinusoidal PE(k, 2i) = sin(k / 10000^(2i/d)), PE(k, 2i+1) = cos(k / 10000^(2i/d))), run the blocks, "
         "apply the final LayerNorm and classify from the [CLS] token.",
         code=("sinusoidal_positional_encoding", "ViT"),
+        check="q6",
         answers=("Q6a", "Q6b", "Q6c"),
     ),
     Section(
@@ -184,13 +221,17 @@ def build_notebook(template: str, answers_md: str) -> NotebookNode:
     """The lab notebook: intro, imports, then per question its text, code cells and answer cells."""
     import_block, definitions = template_segments(template)
     answers = answer_cells(answers_md)
-    cells: list[tuple[str, str]] = [("markdown", INTRO), ("code", import_block)]
+    cells: list[tuple[str, str]] = [("markdown", INTRO), ("code", import_block), ("markdown", KIT_TEXT)]
     for section in SECTIONS:
         cells.append(("markdown", section.text))
         cells.extend(("code", definitions[name]) for name in section.code)
+        if section.check:
+            question = section.check.upper()
+            cells.append(("code", CHECK_CELL.format(question=question, check=section.check)))
         if section.extra_code:
             cells.append(("code", section.extra_code))
         cells.extend(("markdown", answers[key]) for key in section.answers)
+    cells += [("markdown", SUBMIT_TEXT), ("code", SUBMIT_CELL)]
     notebook = nbformat.v4.new_notebook()
     notebook.metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},

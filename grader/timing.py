@@ -1,0 +1,123 @@
+"""How long a submission's requests may take: generous multiples of the reference's measured time, with floors.
+
+The parent times the reference ViT (the contract's default configuration) once per process and device:
+``forward_s`` is one forward and backward on a batch of 8, ``per_sample_s`` the cost of one training
+sample (forward and backward at batch 64). Every limit is a multiple of those, never below a floor:
+
+- a ``forward`` / ``call`` request: ``max(floor, request_multiple * forward_s)``;
+- a ``timm`` request (ViT-S, with the pretrained loading): ``timm_factor`` times that;
+- a ``train_predict`` request: ``max(training_floor, training_multiple * per_sample_s * samples)`` where
+  ``samples`` is epochs times training images plus the test images;
+- all the module requests of one submission together (Q7's training excluded, sandbox starts and
+  restarts included): ``max(module_budget_floor, module_budget_multiple * forward_s)``.
+
+On this project's 2-core CPU the floors decide (a reference forward is a few milliseconds), so that a
+submission looping everywhere costs at most about two minutes of a worker; on a slower or loaded
+machine the measured times raise every limit together.
+"""
+
+import logging
+import statistics
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import torch
+from pydantic import BaseModel, Field
+
+log = logging.getLogger(__name__)
+
+
+class TimingSettings(BaseModel):
+    """Multiples of the reference's time, and the floors under them (``VITGRADE_TIMING='{...}'``)."""
+
+    request_floor_s: float = Field(10.0, gt=0, description="least time a forward/call request is given")
+    request_multiple: float = Field(200.0, gt=0, description="forward/call limit in reference forwards")
+    timm_factor: float = Field(2.0, gt=0, description="a timm request's limit in forward/call limits")
+    training_floor_s: float = Field(30.0, gt=0, description="least time Q7's training request is given")
+    training_multiple: float = Field(5.0, gt=0, description="Q7 training limit in reference training times")
+    module_budget_floor_s: float = Field(45.0, gt=0, description="least time for all module requests together")
+    module_budget_multiple: float = Field(3000.0, gt=0, description="that budget in reference forwards")
+
+
+@dataclass(frozen=True)
+class ReferenceTime:
+    """The reference's measured times on one device."""
+
+    device: str
+    forward_s: float  # one forward + backward of the default ViT on (8, 1, 28, 28)
+    per_sample_s: float  # one training sample: forward + backward at batch 64, divided by 64
+
+
+def _timed(model: torch.nn.Module, x: torch.Tensor, repeats: int) -> float:
+    """Median wall time of ``repeats`` forward + backward passes (after one warm-up)."""
+    times = []
+    for i in range(repeats + 1):
+        began = time.perf_counter()
+        model(x).sum().backward()
+        if x.device.type == "cuda":
+            torch.cuda.synchronize(x.device)
+        if i:
+            times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+@lru_cache(maxsize=4)
+def reference_time(device: str) -> ReferenceTime:
+    """The reference ViT's times on ``device``, measured once per process (a fraction of a second on CPU)."""
+    from reference.vit import ViT
+
+    generator = torch.Generator().manual_seed(0)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = ViT().to(device)
+    small = torch.randn(8, 1, 28, 28, generator=generator).to(device)  # (8, 1, 28, 28)
+    batch = torch.randn(64, 1, 28, 28, generator=generator).to(device)  # (64, 1, 28, 28)
+    measured = ReferenceTime(device, _timed(model, small, 3), _timed(model, batch, 2) / 64)
+    log.info("reference time on %s: forward %.4fs, %.5fs per sample", device, measured.forward_s, measured.per_sample_s)
+    return measured
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    """The limits of one submission's requests, from ``TimingSettings`` and the reference's time."""
+
+    module_s: float
+    timm_s: float
+    per_sample_s: float
+    training_floor_s: float
+    training_multiple: float
+    module_budget_s: float
+
+    def for_request(self, op: str, args: dict[str, Any], tensors: dict[str, torch.Tensor] | None) -> float:
+        """The wall-clock limit of one request."""
+        if op == "timm":
+            return self.timm_s
+        if op == "train_predict":
+            return self.training_s(args, tensors or {})
+        return self.module_s
+
+    def training_s(self, args: dict[str, Any], tensors: dict[str, torch.Tensor]) -> float:
+        """Q7's limit: a multiple of what the reference needs for the same number of samples."""
+        recipe = args.get("recipe") if isinstance(args.get("recipe"), dict) else {}
+        epochs = recipe.get("epochs", 1)
+        epochs = epochs if isinstance(epochs, int) and epochs > 0 else 1
+        train = tensors.get("train_images")
+        test = tensors.get("test_images")
+        samples = epochs * (len(train) if train is not None else 0) + (len(test) if test is not None else 0) / 3
+        return max(self.training_floor_s, self.training_multiple * self.per_sample_s * samples)
+
+
+def request_limits(device: str, timing: TimingSettings, ceiling_s: float) -> RequestLimits:
+    """The limits for a submission graded on ``device``; no forward/call limit exceeds ``ceiling_s``."""
+    measured = reference_time(device)
+    module_s = min(ceiling_s, max(timing.request_floor_s, timing.request_multiple * measured.forward_s))
+    return RequestLimits(
+        module_s=module_s,
+        timm_s=timing.timm_factor * module_s,
+        per_sample_s=measured.per_sample_s,
+        training_floor_s=timing.training_floor_s,
+        training_multiple=timing.training_multiple,
+        module_budget_s=max(timing.module_budget_floor_s, timing.module_budget_multiple * measured.forward_s),
+    )

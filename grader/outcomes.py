@@ -136,6 +136,6 @@ def fault_result(spec: CheckSpec, why: str, staff_traceback: str | None = None) 
     return result_of(
         spec,
         CheckStatus.error,
-        message=f"The grader failed on this check: {why}. This is not your fault; the job will be retried.",
+        message=f"The grader failed on this check: {why}. This is not your fault.",
         staff_traceback=staff_traceback,
     )

@@ -76,7 +76,7 @@ class SandboxSession:
         try:
             box.start()
         except SandboxUnavailable as error:
-            self.fault = f"the grader could not start the sandbox that runs your code: {error}"
+            self.fault = f"it could not start the sandbox that runs your code: {error}"
             return None
         except StudentError as error:
             self.unavailable = (f"your module failed to import: {describe_import_error(error)}", IMPORT_HINT)

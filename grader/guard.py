@@ -94,21 +94,25 @@ class GuardedSandbox:
         if timeout is not None:
             limit = min(limit, timeout)
         training = op == "train_predict"
+        budget_cut = False
         if not training:
             left = state.limits.module_budget_s - state.module_spent_s
             if left <= 0:
-                raise ComponentTimedOut(
-                    f"skipped: your code used up the {state.limits.module_budget_s:g} s this submission's module "
-                    "checks may take together"
-                )
-            limit = min(limit, left)
+                raise ComponentTimedOut(f"skipped: {self._used_up()}")
+            limit, budget_cut = min(limit, left), left < limit
         began = time.monotonic()
         try:
             return self._box.request(op, args, tensors, timeout=limit)
         except SandboxTimeout as error:
+            if budget_cut:  # stopped by the submission's budget, not by this request's own limit
+                raise ComponentTimedOut(f"stopped: {self._used_up()}") from None
             if error.seconds > 0:
                 state.timeouts[(component, key)] = Timeout(what, round(error.seconds, 1), self.check_id)
             raise
         finally:
             if not training:
                 state.module_spent_s += time.monotonic() - began
+
+    def _used_up(self) -> str:
+        budget = self._state.limits.module_budget_s
+        return f"your code used up the {budget:g} s that all of this submission's module checks may take together"

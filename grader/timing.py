@@ -1,8 +1,10 @@
 """How long a submission's requests may take: generous multiples of the reference's measured time, with floors.
 
-The parent times the reference ViT (the contract's default configuration) once per process and device:
-``forward_s`` is one forward and backward on a batch of 8, ``per_sample_s`` the cost of one training
-sample (forward and backward at batch 64). Every limit is a multiple of those, never below a floor:
+The grader times the reference ViT (the contract's default configuration) once per process and device, in
+a sandbox child like a student's (same threads, isolation and protocol: the parent's own torch, with more
+threads fighting for a loaded CPU, would measure something else): ``forward_s`` is one forward and
+backward request on a batch of 8, ``per_sample_s`` the cost of one training sample (the same at batch
+64, divided by 64). Every limit is a multiple of those, never below a floor:
 
 - a ``forward`` / ``call`` request: ``max(floor, request_multiple * forward_s)``;
 - a ``timm`` request (ViT-S, with the pretrained loading): ``timm_factor`` times that;
@@ -17,6 +19,7 @@ machine the measured times raise every limit together.
 """
 
 import logging
+import math
 import statistics
 import time
 from dataclasses import dataclass
@@ -50,14 +53,16 @@ class ReferenceTime:
     per_sample_s: float  # one training sample: forward + backward at batch 64, divided by 64
 
 
-def _timed(model: torch.nn.Module, x: torch.Tensor, repeats: int) -> float:
-    """Median wall time of ``repeats`` forward + backward passes (after one warm-up)."""
+def _timed_request(box: Any, batch: int, repeats: int) -> float:
+    """Median wall time of ``repeats`` forward + backward requests of the default ViT (after one warm-up)."""
+    generator = torch.Generator().manual_seed(batch)
+    x = torch.randn(batch, 1, 28, 28, generator=generator)  # (B, 1, 28, 28)
+    tensors = {"input": x, "grad_output": torch.randn(batch, 10, generator=generator)}  # logits (B, 10)
+    args = {"name": "ViT", "kwargs": {}, "seed": 0, "load_state": False, "backward": True, "train_mode": True}
     times = []
     for i in range(repeats + 1):
         began = time.perf_counter()
-        model(x).sum().backward()
-        if x.device.type == "cuda":
-            torch.cuda.synchronize(x.device)
+        box.request("forward", {**args, "return_state": False, "attributes": []}, tensors=tensors)
         if i:
             times.append(time.perf_counter() - began)
     return statistics.median(times)
@@ -65,18 +70,27 @@ def _timed(model: torch.nn.Module, x: torch.Tensor, repeats: int) -> float:
 
 @lru_cache(maxsize=4)
 def reference_time(device: str) -> ReferenceTime:
-    """The reference ViT's times on ``device``, measured once per process (a fraction of a second on CPU)."""
-    from reference.vit import ViT
+    """The reference ViT's times on ``device``, measured once per process where student code runs: in a sandbox
+    child (same threads, same isolation, same protocol) that imports the reference bundle.
 
-    generator = torch.Generator().manual_seed(0)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        model = ViT().to(device)
-    small = torch.randn(8, 1, 28, 28, generator=generator).to(device)  # (8, 1, 28, 28)
-    batch = torch.randn(64, 1, 28, 28, generator=generator).to(device)  # (64, 1, 28, 28)
-    measured = ReferenceTime(device, _timed(model, small, 3), _timed(model, batch, 2) / 64)
+    A sandbox that cannot start, or a reference that fails here, is a grader fault (``TimingError``)."""
+    from grader.sandbox import Sandbox, SandboxError
+    from grader.sandbox.limits import SandboxLimits
+    from reference.bundle import bundle_submission
+
+    try:
+        with Sandbox(bundle_submission(), device=device, limits=SandboxLimits(request_timeout_s=300)) as box:
+            if box.import_error:
+                raise TimingError(f"the reference bundle failed to import in the sandbox: {box.import_error}")
+            measured = ReferenceTime(device, _timed_request(box, 8, 3), _timed_request(box, 64, 2) / 64)
+    except SandboxError as error:
+        raise TimingError(f"timing the reference in the sandbox failed: {error}") from error
     log.info("reference time on %s: forward %.4fs, %.5fs per sample", device, measured.forward_s, measured.per_sample_s)
     return measured
+
+
+class TimingError(RuntimeError):
+    """The reference could not be timed: a grader fault, never blamed on the submission."""
 
 
 @dataclass(frozen=True)
@@ -106,18 +120,23 @@ class RequestLimits:
         train = tensors.get("train_images")
         test = tensors.get("test_images")
         samples = epochs * (len(train) if train is not None else 0) + (len(test) if test is not None else 0) / 3
-        return max(self.training_floor_s, self.training_multiple * self.per_sample_s * samples)
+        return _tenths(max(self.training_floor_s, self.training_multiple * self.per_sample_s * samples))
+
+
+def _tenths(seconds: float) -> float:
+    """Rounded up to a tenth of a second: limits that read well in messages."""
+    return math.ceil(seconds * 10) / 10
 
 
 def request_limits(device: str, timing: TimingSettings, ceiling_s: float) -> RequestLimits:
     """The limits for a submission graded on ``device``; no forward/call limit exceeds ``ceiling_s``."""
     measured = reference_time(device)
-    module_s = min(ceiling_s, max(timing.request_floor_s, timing.request_multiple * measured.forward_s))
+    module_s = _tenths(min(ceiling_s, max(timing.request_floor_s, timing.request_multiple * measured.forward_s)))
     return RequestLimits(
         module_s=module_s,
         timm_s=timing.timm_factor * module_s,
         per_sample_s=measured.per_sample_s,
         training_floor_s=timing.training_floor_s,
         training_multiple=timing.training_multiple,
-        module_budget_s=max(timing.module_budget_floor_s, timing.module_budget_multiple * measured.forward_s),
+        module_budget_s=_tenths(max(timing.module_budget_floor_s, timing.module_budget_multiple * measured.forward_s)),
     )

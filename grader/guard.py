@@ -5,7 +5,8 @@ Once a student's component does not return in time (``ViT``'s forward in ``q6.sh
 request that needs it fails at once with "skipped: your ViT's forward did not return within 10 s in
 q6.shape" instead of waiting out its own limit: a forward timeout marks the class or function for every op,
 a training timeout only the training. All the module requests of a submission (its sandbox starts and
-restarts included, Q7's training not) share one budget (``RequestLimits.module_budget_s``). The memory of
+restarts included, Q7's training not) share one budget (``RequestLimits.module_budget_s``); once it is
+spent, Q7's training is skipped too. The memory of
 timeouts and the budget are shared by the visible checks' sandbox and the hidden checks' fresh one.
 """
 
@@ -95,10 +96,10 @@ class GuardedSandbox:
             limit = min(limit, timeout)
         training = op == "train_predict"
         budget_cut = False
+        left = state.limits.module_budget_s - state.module_spent_s
+        if left <= 0:  # code this slow would not finish Q7's training either
+            raise ComponentTimedOut(f"skipped: {self._used_up()}")
         if not training:
-            left = state.limits.module_budget_s - state.module_spent_s
-            if left <= 0:
-                raise ComponentTimedOut(f"skipped: {self._used_up()}")
             limit, budget_cut = min(limit, left), left < limit
         began = time.monotonic()
         try:

@@ -29,6 +29,8 @@ from typing import Any
 import torch
 from pydantic import BaseModel, Field
 
+from grader.sandbox.limits import SandboxLimits
+
 log = logging.getLogger(__name__)
 
 
@@ -68,18 +70,25 @@ def _timed_request(box: Any, batch: int, repeats: int) -> float:
     return statistics.median(times)
 
 
-@lru_cache(maxsize=4)
-def reference_time(device: str) -> ReferenceTime:
-    """The reference ViT's times on ``device``, measured once per process where student code runs: in a sandbox
-    child (same threads, same isolation, same protocol) that imports the reference bundle.
+def reference_time(device: str, limits: SandboxLimits | None = None) -> ReferenceTime:
+    """The reference ViT's times on ``device``, measured once per process (and device and limits) where student
+    code runs: in a sandbox child (same threads, isolation and protocol) that imports the reference bundle.
 
     A sandbox that cannot start, or a reference that fails here, is a grader fault (``TimingError``)."""
+    limits = limits or SandboxLimits()
+    generous = {"request_timeout_s": 300.0, "import_timeout_s": 120.0, "total_timeout_s": 1800.0}
+    generous["start_timeout_s"] = max(limits.start_timeout_s, 60.0)
+    return _reference_time(device, limits.model_copy(update=generous).model_dump_json())
+
+
+@lru_cache(maxsize=8)
+def _reference_time(device: str, limits_json: str) -> ReferenceTime:
     from grader.sandbox import Sandbox, SandboxError
-    from grader.sandbox.limits import SandboxLimits
     from reference.bundle import bundle_submission
 
+    limits = SandboxLimits.model_validate_json(limits_json)
     try:
-        with Sandbox(bundle_submission(), device=device, limits=SandboxLimits(request_timeout_s=300)) as box:
+        with Sandbox(bundle_submission(), device=device, limits=limits) as box:
             if box.import_error:
                 raise TimingError(f"the reference bundle failed to import in the sandbox: {box.import_error}")
             measured = ReferenceTime(device, _timed_request(box, 8, 3), _timed_request(box, 64, 2) / 64)
@@ -128,9 +137,10 @@ def _tenths(seconds: float) -> float:
     return math.ceil(seconds * 10) / 10
 
 
-def request_limits(device: str, timing: TimingSettings, ceiling_s: float) -> RequestLimits:
-    """The limits for a submission graded on ``device``; no forward/call limit exceeds ``ceiling_s``."""
-    measured = reference_time(device)
+def request_limits(device: str, timing: TimingSettings, limits: SandboxLimits) -> RequestLimits:
+    """The limits for a submission graded on ``device``; no forward/call limit exceeds ``request_timeout_s``."""
+    measured = reference_time(device, limits)
+    ceiling_s = limits.request_timeout_s
     module_s = _tenths(min(ceiling_s, max(timing.request_floor_s, timing.request_multiple * measured.forward_s)))
     return RequestLimits(
         module_s=module_s,

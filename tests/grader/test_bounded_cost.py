@@ -7,6 +7,7 @@ import pytest
 
 from grader.api import grade_files
 from grader.report import CheckStatus
+from grader.sandbox import SandboxLimits
 from grader.settings import GraderSettings
 from grader.timing import TimingSettings, reference_time, request_limits
 from reference.bundle import bundle_submission
@@ -36,17 +37,17 @@ def _module(tmp_path, attack: str):
 
 
 def test_limits_are_multiples_of_the_reference_time_with_a_floor_and_a_ceiling():
-    measured = reference_time("cpu")
-    assert reference_time("cpu") is measured, "measured once per process and device"
+    measured = reference_time("cpu", SandboxLimits())
+    assert reference_time("cpu", SandboxLimits(request_timeout_s=7)) is measured, "once per process and device"
     assert 0 < measured.forward_s < 5 and 0 < measured.per_sample_s < measured.forward_s
-    derived = request_limits("cpu", TimingSettings(request_floor_s=1e-6, request_multiple=50), ceiling_s=1e6)
+    derived = request_limits("cpu", TimingSettings(request_floor_s=1e-6, request_multiple=50), SandboxLimits())
     assert (
         derived.module_s == pytest.approx(50 * measured.forward_s, abs=0.1)
         and derived.module_s >= 50 * measured.forward_s
     )
-    floored = request_limits("cpu", TimingSettings(request_floor_s=1e4, request_multiple=50), ceiling_s=1e6)
+    floored = request_limits("cpu", TimingSettings(request_floor_s=1e4), SandboxLimits(request_timeout_s=1e6))
     assert floored.module_s == 1e4
-    capped = request_limits("cpu", TimingSettings(request_floor_s=1e4), ceiling_s=30)
+    capped = request_limits("cpu", TimingSettings(request_floor_s=1e4), SandboxLimits(request_timeout_s=30))
     assert capped.module_s == 30 and capped.timm_s == 60
     train = {"recipe": {"epochs": 3}}
     assert derived.training_s(train, {}) == derived.training_floor_s

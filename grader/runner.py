@@ -27,8 +27,8 @@ from grader.checks.points import POINTS
 from grader.checks.registry import REGISTRY, CheckSpec
 from grader.guard import GuardState
 from grader.intake.models import Submission
-from grader.outcomes import fault_result, result_of, run_check, unavailable_result
-from grader.report import CheckCategory, CheckResult, CheckStatus, Environment, QuestionScore, Report
+from grader.outcomes import fault_result, run_check, unavailable_result
+from grader.report import CheckCategory, CheckResult, Environment, QuestionScore, Report
 from grader.session import SandboxSession
 from grader.settings import GraderSettings
 from grader.suite import suite_sha256
@@ -212,13 +212,9 @@ def _run_one(
     data_profile: str,
 ) -> tuple[CheckResult, bool]:
     """One check's result, and False when the grader failed on it."""
-    if time.perf_counter() > deadline:
-        return result_of(
-            spec,
-            CheckStatus.error,
-            message=f"not run: grading this submission used up its {settings.submission_budget_s:g}s budget",
-            hint="Something in your code is very slow; the earlier checks' times show where.",
-        ), True
+    if time.perf_counter() > deadline:  # the submission's own time is bounded by its limits: this is the grader's
+        why = f"not run: grading went past the grader's {settings.submission_budget_s:g} s budget for one submission"
+        return fault_result(spec, why), False
     box = None
     if spec.category is not CheckCategory.written:
         box = session.sandbox(spec.hidden, max(deadline - time.perf_counter(), 0.001))

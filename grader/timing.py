@@ -43,7 +43,7 @@ class TimingSettings(BaseModel):
     training_floor_s: float = Field(30.0, gt=0, description="least time Q7's training request is given")
     training_multiple: float = Field(5.0, gt=0, description="Q7 training limit in reference training times")
     module_budget_floor_s: float = Field(45.0, gt=0, description="least time for all module requests together")
-    module_budget_multiple: float = Field(3000.0, gt=0, description="that budget in reference forwards")
+    module_budget_multiple: float = Field(1000.0, gt=0, description="that budget in reference forwards")
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,14 @@
 The grader times the reference ViT (the contract's default configuration) once per process and device, in
 a sandbox child like a student's (same threads, isolation and protocol: the parent's own torch, with more
 threads fighting for a loaded CPU, would measure something else): ``forward_s`` is one forward and
-backward request on a batch of 8, ``per_sample_s`` the cost of one training sample (the same at batch
-64, divided by 64). Every limit is a multiple of those, never below a floor:
+backward request on a batch of 8, ``per_sample_s`` the cost of one more training sample (the same request
+at batch 64: the difference over 56 samples, without building the model and the protocol's overhead).
+Every limit is a multiple of those, never below a floor:
 
 - a ``forward`` / ``call`` request: ``max(floor, request_multiple * forward_s)``;
 - a ``timm`` request (ViT-S, with the pretrained loading): ``timm_factor`` times that;
 - a ``train_predict`` request: ``max(training_floor, training_multiple * per_sample_s * samples)`` where
-  ``samples`` is epochs times training images plus the test images;
+  ``samples`` is epochs times training images plus a third of the test images (a forward only);
 - all the module requests of one submission together (Q7's training excluded, sandbox starts and
   restarts included): ``max(module_budget_floor, module_budget_multiple * forward_s)``.
 
@@ -41,7 +42,7 @@ class TimingSettings(BaseModel):
     request_multiple: float = Field(200.0, gt=0, description="forward/call limit in reference forwards")
     timm_factor: float = Field(2.0, gt=0, description="a timm request's limit in forward/call limits")
     training_floor_s: float = Field(30.0, gt=0, description="least time Q7's training request is given")
-    training_multiple: float = Field(5.0, gt=0, description="Q7 training limit in reference training times")
+    training_multiple: float = Field(4.0, gt=0, description="Q7 training limit in reference training times")
     module_budget_floor_s: float = Field(45.0, gt=0, description="least time for all module requests together")
     module_budget_multiple: float = Field(1000.0, gt=0, description="that budget in reference forwards")
 
@@ -91,9 +92,12 @@ def _reference_time(device: str, limits_json: str) -> ReferenceTime:
         with Sandbox(bundle_submission(), device=device, limits=limits) as box:
             if box.import_error:
                 raise TimingError(f"the reference bundle failed to import in the sandbox: {box.import_error}")
-            measured = ReferenceTime(device, _timed_request(box, 8, 3), _timed_request(box, 64, 2) / 64)
+            small, large = _timed_request(box, 8, 3), _timed_request(box, 64, 3)
     except SandboxError as error:
         raise TimingError(f"timing the reference in the sandbox failed: {error}") from error
+    # The cost of one more sample, without what every request pays once (building the model, the protocol).
+    per_sample = (large - small) / 56 if large > small else large / 64
+    measured = ReferenceTime(device, small, per_sample)
     log.info("reference time on %s: forward %.4fs, %.5fs per sample", device, measured.forward_s, measured.per_sample_s)
     return measured
 

@@ -1,6 +1,7 @@
 """How long a submission's requests may take: generous multiples of the reference's measured time, with floors.
 
-The grader times the reference ViT (the contract's default configuration) once per process and device, in
+The grader times the reference ViT (the contract's default configuration; the fastest of three requests, so
+that a moment of load does not set the limits) once per process and device, in
 a sandbox child like a student's (same threads, isolation and protocol: the parent's own torch, with more
 threads fighting for a loaded CPU, would measure something else): ``forward_s`` is one forward and
 backward request on a batch of 8, ``per_sample_s`` the cost of one more training sample (the same request
@@ -21,7 +22,6 @@ machine the measured times raise every limit together.
 
 import logging
 import math
-import statistics
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -42,7 +42,7 @@ class TimingSettings(BaseModel):
     request_multiple: float = Field(200.0, gt=0, description="forward/call limit in reference forwards")
     timm_factor: float = Field(2.0, gt=0, description="a timm request's limit in forward/call limits")
     training_floor_s: float = Field(30.0, gt=0, description="least time Q7's training request is given")
-    training_multiple: float = Field(4.0, gt=0, description="Q7 training limit in reference training times")
+    training_multiple: float = Field(6.0, gt=0, description="Q7 training limit in reference training times")
     module_budget_floor_s: float = Field(45.0, gt=0, description="least time for all module requests together")
     module_budget_multiple: float = Field(1000.0, gt=0, description="that budget in reference forwards")
 
@@ -57,7 +57,8 @@ class ReferenceTime:
 
 
 def _timed_request(box: Any, batch: int, repeats: int) -> float:
-    """Median wall time of ``repeats`` forward + backward requests of the default ViT (after one warm-up)."""
+    """The fastest of ``repeats`` forward + backward requests of the default ViT (after one warm-up): what the
+    machine can do, not a moment of load (the multiples leave room for load)."""
     generator = torch.Generator().manual_seed(batch)
     x = torch.randn(batch, 1, 28, 28, generator=generator)  # (B, 1, 28, 28)
     tensors = {"input": x, "grad_output": torch.randn(batch, 10, generator=generator)}  # logits (B, 10)
@@ -68,7 +69,7 @@ def _timed_request(box: Any, batch: int, repeats: int) -> float:
         box.request("forward", {**args, "return_state": False, "attributes": []}, tensors=tensors)
         if i:
             times.append(time.perf_counter() - began)
-    return statistics.median(times)
+    return min(times)
 
 
 def reference_time(device: str, limits: SandboxLimits | None = None) -> ReferenceTime:

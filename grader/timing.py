@@ -1,11 +1,11 @@
 """How long a submission's requests may take: generous multiples of the reference's measured time, with floors.
 
-The grader times the reference ViT (the contract's default configuration; the fastest of three requests, so
+The grader times the reference ViT (the contract's default configuration; the fastest of five requests, so
 that a moment of load does not set the limits) once per process and device, in
 a sandbox child like a student's (same threads, isolation and protocol: the parent's own torch, with more
 threads fighting for a loaded CPU, would measure something else): ``forward_s`` is one forward and
 backward request on a batch of 8, ``per_sample_s`` the cost of one more training sample (the same request
-at batch 64: the difference over 56 samples, without building the model and the protocol's overhead).
+at batch 128: the difference over 120 samples, without building the model and the protocol's overhead).
 Every limit is a multiple of those, never below a floor:
 
 - a ``forward`` / ``call`` request: ``max(floor, request_multiple * forward_s)``;
@@ -53,7 +53,7 @@ class ReferenceTime:
 
     device: str
     forward_s: float  # one forward + backward of the default ViT on (8, 1, 28, 28)
-    per_sample_s: float  # one training sample: forward + backward at batch 64, divided by 64
+    per_sample_s: float  # one more training sample: forward + backward at batch 128 less batch 8, over 120
 
 
 def _timed_request(box: Any, batch: int, repeats: int) -> float:
@@ -93,11 +93,11 @@ def _reference_time(device: str, limits_json: str) -> ReferenceTime:
         with Sandbox(bundle_submission(), device=device, limits=limits) as box:
             if box.import_error:
                 raise TimingError(f"the reference bundle failed to import in the sandbox: {box.import_error}")
-            small, large = _timed_request(box, 8, 3), _timed_request(box, 64, 3)
+            small, large = _timed_request(box, 8, 5), _timed_request(box, 128, 5)
     except SandboxError as error:
         raise TimingError(f"timing the reference in the sandbox failed: {error}") from error
     # The cost of one more sample, without what every request pays once (building the model, the protocol).
-    per_sample = (large - small) / 56 if large > small else large / 64
+    per_sample = (large - small) / 120 if large > small else large / 128
     measured = ReferenceTime(device, small, per_sample)
     log.info("reference time on %s: forward %.4fs, %.5fs per sample", device, measured.forward_s, measured.per_sample_s)
     return measured

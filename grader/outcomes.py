@@ -1,9 +1,11 @@
 """What a check did -> what the report says (issue 3 item 3): the runner's one mapping of outcomes.
 
 ``None`` is full credit, ``Outcome`` partial credit, ``CheckFailed`` zero with a message,
-``Skip`` skipped (worth nothing either way), ``StudentError`` failed ("not implemented yet", a wrong
+``Skip`` skipped (worth nothing either way), ``ComponentTimedOut`` error without waiting (a component it
+needs already timed out; its points are lost), ``StudentError`` failed ("not implemented yet", a wrong
 state_dict, a missing name, a bad output) or error (the student's code raised: a short traceback for
-the student, the full one for staff), ``SandboxTimeout`` / ``SandboxCrashed`` error, and anything
+the student, the full one for staff; an environment error with no frame in the student's code is a
+grader fault, see ``grader.faults``), ``SandboxTimeout`` / ``SandboxCrashed`` error, and anything
 else a grader fault: the check is ``error`` and the report ``succeeded=False`` (the last-resort
 handler of PrairieLearn's grader).
 """
@@ -12,8 +14,10 @@ import logging
 import traceback
 from typing import Any
 
+from grader import faults
 from grader.checks.context import CheckContext
 from grader.checks.registry import CheckFailed, CheckSpec, Outcome, Skip
+from grader.guard import ComponentTimedOut
 from grader.report import CheckResult, CheckStatus
 from grader.sandbox.errors import SandboxCrashed, SandboxTimeout, StudentError
 
@@ -58,7 +62,14 @@ def run_check(spec: CheckSpec, ctx: CheckContext) -> tuple[CheckResult, bool]:
         ), True
     except Skip as skip:
         return result_of(spec, CheckStatus.skipped, message=str(skip) or "skipped"), True
+    except ComponentTimedOut as skip:
+        hint = "Fix the endless loop or the very slow code there first; the checks that need it were not run."
+        return result_of(spec, CheckStatus.error, message=skip.message, hint=hint), True
     except StudentError as error:
+        if error.kind == "exception" and faults.is_environment_fault(error.message, error.traceback):
+            log.error("grader fault in check %s: %s", spec.id, error.message)
+            trace = f"{error.message}\n{error.traceback}"
+            return fault_result(spec, f"its sandbox's environment failed ({error.message[:300]})", trace), False
         return student_error_result(spec, error), True
     except SandboxTimeout as error:
         message = f"your code took longer than {error.seconds:g}s and was stopped ({error.message})"
@@ -118,3 +129,13 @@ def student_error_result(spec: CheckSpec, error: StudentError) -> CheckResult:
 def unavailable_result(spec: CheckSpec, message: str, hint: str) -> CheckResult:
     """A module check that cannot run because there is no importable module: a failure, not an error."""
     return result_of(spec, CheckStatus.failed, message=message, hint=hint)
+
+
+def fault_result(spec: CheckSpec, why: str, staff_traceback: str | None = None) -> CheckResult:
+    """A check the grader could not run for a reason that is not the student's: error, with an honest message."""
+    return result_of(
+        spec,
+        CheckStatus.error,
+        message=f"The grader failed on this check: {why}. This is not your fault.",
+        staff_traceback=staff_traceback,
+    )

@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 SCHEMA_VERSION = 1
+HIDDEN_MESSAGE = "hidden check"
 
 
 class CheckStatus(StrEnum):
@@ -80,14 +81,15 @@ class Report(BaseModel):
         default_factory=dict, description="Intake notes: files, sha256, dropped notebook lines, answers found."
     )
     message: str = Field(default="", description="A summary for the student (why not gradable, grader fault...).")
-    log: str = Field(default="", description="The submission's own output, truncated.")
+    log: str = Field(default="", description="The submission's own output, truncated; instructors only.")
 
     def student_view(self) -> "Report":
-        """The report without hidden details, staff tracebacks or the submission's raw log."""
+        """What a student may see: no staff tracebacks, no hidden check's message, hint or figures, and never the
+        submission's log (it prints whatever its code is built with, hidden configurations included)."""
         checks = []
         for check in self.checks:
             public = check.model_copy(update={"staff_traceback": None})
             if check.hidden:
-                public = public.model_copy(update={"message": "hidden check", "hint": "", "details": {}})
+                public = public.model_copy(update={"message": HIDDEN_MESSAGE, "hint": "", "details": {}})
             checks.append(public)
-        return self.model_copy(update={"checks": checks})
+        return self.model_copy(update={"checks": checks, "log": ""})

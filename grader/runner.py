@@ -1,9 +1,12 @@
-"""Run the registered checks on one submission: one sandbox, one context per check, one report.
+"""Run the registered checks on one submission: one context per check, one report.
 
+The visible checks share one sandbox; the hidden checks run last, in a fresh one (``grader.session``).
 If the module is missing or does not import, every code check fails with the reason while the
 written checks still run. Each check's outcome becomes a ``CheckResult`` in ``grader.outcomes``;
-a grader fault in any check makes the report ``succeeded=False``. A per-submission wall budget bounds
-the whole grade.
+a grader fault in any check (or a sandbox that cannot start) makes the report ``succeeded=False``.
+Every request runs under a limit derived from the reference's measured time, a component that timed
+out is not waited for again (``grader.guard``), and a per-submission wall budget bounds the whole grade.
+The report lists the checks in question order, whatever order they ran in.
 """
 
 import fnmatch
@@ -22,13 +25,15 @@ from grader import checks as _checks  # noqa: F401 - importing the package regis
 from grader.checks.context import CheckContext
 from grader.checks.registry import REGISTRY, CheckSpec
 from grader.checks.scratch_cap import apply_from_scratch_rule
+from grader.guard import GuardState
 from grader.intake.models import Submission
-from grader.outcomes import result_of, run_check, short_traceback, unavailable_result
+from grader.outcomes import fault_result, run_check, unavailable_result
 from grader.questions import BY_ID, check_order, question_order
-from grader.report import CheckCategory, CheckResult, CheckStatus, Environment, QuestionScore, Report
-from grader.sandbox.errors import SandboxCrashed, SandboxTimeout, StudentError
+from grader.report import CheckCategory, CheckResult, Environment, QuestionScore, Report
+from grader.session import SandboxSession
 from grader.settings import GraderSettings
 from grader.suite import suite_sha256
+from grader.timing import request_limits
 
 log = logging.getLogger(__name__)
 
@@ -132,47 +137,6 @@ def totals(results: list[CheckResult]) -> list[QuestionScore]:
     ]
 
 
-def _describe_import_error(error: Any) -> str:
-    """The sandbox's import error (a string or an exception) as one student-readable text."""
-    if error is None:
-        return ""
-    message = getattr(error, "message", None) or str(error)
-    trace = short_traceback(getattr(error, "traceback", "") or "")
-    return f"{message}\n{trace}" if trace else message
-
-
-def start_sandbox(submission: Submission, device: str, seed: int, settings: GraderSettings, budget_s: float):
-    """Start the submission's one sandbox; returns ``(sandbox or None, why the module checks cannot run)``.
-
-    A missing module, an import that fails (``sys.exit`` at import included), or a child that hangs or
-    dies while importing make every module check fail with that reason; the written checks still run.
-    """
-    from grader.sandbox import Sandbox  # imported late: the written-only path never needs it
-
-    if submission.module_source is None:
-        return None, (
-            "no Python module was found in the submission, so the code checks could not run",
-            "Submit your vit.py (or the notebook) together with answers.md.",
-        )
-    limits = settings.limits.model_copy(update={"total_timeout_s": min(settings.limits.total_timeout_s, budget_s)})
-    hint = "Run `python vit.py` (or restart your notebook and run all cells) and fix the first error."
-    box = Sandbox(submission.module_source, device=device, limits=limits, seed=seed)
-    try:
-        box.__enter__()
-    except StudentError as error:
-        return None, (f"your module failed to import: {_describe_import_error(error)}", hint)
-    except SandboxTimeout as error:
-        return None, (f"importing your module took longer than {error.seconds:g}s and was stopped", hint)
-    except SandboxCrashed as error:
-        return None, (f"your process died while importing your module: {error}", hint)
-    except BaseException:
-        box.close()
-        raise
-    if getattr(box, "import_error", None):
-        return box, (f"your module failed to import: {_describe_import_error(box.import_error)}", hint)
-    return box, None
-
-
 def grade_submission(
     submission: Submission,
     *,
@@ -191,72 +155,90 @@ def grade_submission(
     start = time.perf_counter()
     used_device = resolve_device(device)
     specs = select_checks(select)
+    module_specs = [spec for spec in specs if spec.category is not CheckCategory.written]
+    limits = request_limits(used_device, settings.timing, settings.limits) if module_specs else None
+    state = GuardState(limits) if limits is not None else None
+    session = SandboxSession(submission, used_device, seed, settings, state)
     deadline = start + settings.submission_budget_s
-    box, unavailable = None, None
-    if any(spec.category is not CheckCategory.written for spec in specs):
-        box, unavailable = start_sandbox(submission, used_device, seed, settings, settings.submission_budget_s)
-    results: list[CheckResult] = []
+    results: dict[str, CheckResult] = {}
     faults: list[str] = []
     try:
-        for index, spec in enumerate(specs):
+        for index, spec in enumerate(run_order(specs)):
             if progress is not None:
                 progress(spec.id, index, len(specs), "running")
             began = time.perf_counter()
-            if began > deadline:
-                result = result_of(
-                    spec,
-                    CheckStatus.error,
-                    message=f"not run: grading this submission used up its {settings.submission_budget_s:g}s budget",
-                    hint="Something in your code is very slow; the earlier checks' times show where.",
-                )
-            elif spec.category is not CheckCategory.written and unavailable is not None:
-                result = unavailable_result(spec, *unavailable)
-            else:
-                ctx = GradingContext(
-                    sandbox=box,
-                    submission=submission,
-                    device=used_device,
-                    seed=seed,
-                    data_profile=data_profile,
-                    cache_dir=settings.cache_dir,
-                    check_id=spec.id,
-                    settings=settings,
-                )
-                result, ok = run_check(spec, ctx)
-                if not ok:
-                    faults.append(spec.id)
+            result, ok = _run_one(spec, session, deadline, settings, used_device, seed, data_profile)
+            if not ok:
+                faults.append(spec.id)
             result.duration_s = round(time.perf_counter() - began, 3)
-            results.append(result)
+            results[spec.id] = result
             if progress is not None:
                 progress(spec.id, index + 1, len(specs), result.status.value)
-        # "uid:60446" -> "uid": which pooled uid ran the child is not part of a reproducible report
-        isolation = [str(item).split(":", 1)[0] for item in (getattr(box, "isolation", None) or [])]
-        log_text = str(getattr(box, "log", "") or "") if box is not None else ""
     finally:
-        if box is not None:
-            box.__exit__(None, None, None)
+        session.close()
+    ordered = [results[spec.id] for spec in specs]
     try:
-        results = apply_from_scratch_rule(results, submission.module_source)
+        ordered = apply_from_scratch_rule(ordered, submission.module_source)
     except Exception:  # noqa: BLE001 - a grader bug: the report says so, the student is not charged
         log.exception("grader fault in the from-scratch rule")
         faults.append("the from-scratch rule")
-    succeeded = not faults
     message = ""
-    if faults:
+    if session.fault is not None:
+        message = f"The grader failed: {session.fault}. The score is not a grade; this is not your fault."
+    elif faults:
         message = f"The grader failed on {', '.join(faults)}; the score is not a grade. Staff have the traceback."
-    elif unavailable is not None:
-        message = unavailable[0]
+    elif session.unavailable is not None:
+        message = session.unavailable[0]
     report = Report(
-        score=round(sum(r.score for r in results), 6),
-        max_score=round(sum(r.max_score for r in results), 6),
+        score=round(sum(r.score for r in ordered), 6),
+        max_score=round(sum(r.max_score for r in ordered), 6),
         gradable=True,
-        succeeded=succeeded,
+        succeeded=not faults and session.fault is None,
         duration_s=round(time.perf_counter() - start, 3),
-        questions=totals(results),
-        checks=results,
-        environment=build_environment(used_device, seed, data_profile, specs, isolation),
+        questions=totals(ordered),
+        checks=ordered,
+        environment=build_environment(used_device, seed, data_profile, specs, session.isolation),
         submission=submission_notes(submission),
         message=message,
-        log=truncate(log_text, settings.log_bytes),
+        log=truncate(session.log, settings.log_bytes),
     )
     return sanitize(report)
+
+
+def run_order(specs: list[CheckSpec]) -> list[CheckSpec]:
+    """Every visible check first, then the hidden ones (in a fresh child): nothing they see reaches a visible check."""
+    return [spec for spec in specs if not spec.hidden] + [spec for spec in specs if spec.hidden]
+
+
+def _run_one(
+    spec: CheckSpec,
+    session: SandboxSession,
+    deadline: float,
+    settings: GraderSettings,
+    device: str,
+    seed: int,
+    data_profile: str,
+) -> tuple[CheckResult, bool]:
+    """One check's result, and False when the grader failed on it."""
+    if time.perf_counter() > deadline:  # the submission's own time is bounded by its limits: this is the grader's
+        why = f"not run: grading went past the grader's {settings.submission_budget_s:g} s budget for one submission"
+        return fault_result(spec, why), False
+    box = None
+    if spec.category is not CheckCategory.written:
+        box = session.sandbox(spec.hidden, max(deadline - time.perf_counter(), 0.001))
+        if session.fault is not None:
+            return fault_result(spec, session.fault), False
+        if box is None:
+            return unavailable_result(spec, *session.unavailable), True
+        box.check_id = spec.id
+    ctx = GradingContext(
+        sandbox=box,
+        submission=session.submission,
+        device=device,
+        seed=seed,
+        data_profile=data_profile,
+        cache_dir=settings.cache_dir,
+        check_id=spec.id,
+        settings=settings,
+    )
+    return run_check(spec, ctx)

@@ -6,6 +6,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from grader.sandbox.limits import SandboxLimits
+from grader.timing import TimingSettings
 from reference.mnist import default_data_dir
 
 
@@ -25,11 +26,17 @@ class GraderSettings(BaseSettings):
     )
     device: str = Field(default="auto", description="default device: cpu, cuda or auto")
     limits: SandboxLimits = Field(default_factory=SandboxLimits, description="resource limits of the sandboxed child")
+    timing: TimingSettings = Field(
+        default_factory=TimingSettings, description="request limits as multiples of the reference's measured time"
+    )
     submission_budget_s: float = Field(
         default=900.0, gt=0, description="wall-clock budget of one whole grade; later checks are skipped past it"
     )
     accuracy_timeout_s: float = Field(
-        default=300.0, gt=0, description="wall-clock limit of the Q7 training request (bundled profile)"
+        default=90.0,
+        gt=0,
+        description="most wall-clock time of the Q7 training request (bundled profile; the reference needs 5-25 s "
+        "on a 2-core CPU); below it, the limit is a multiple of the reference's time (``timing``)",
     )
     accuracy_timeout_full_s: float = Field(
         default=1800.0, gt=0, description="wall-clock limit of the Q7 training request (full profile)"

@@ -3,6 +3,8 @@
 One grading slot per device (``--device cpu --concurrency 2`` or ``--devices cuda:0,cuda:1``). A
 heartbeat thread renews the leases of running jobs and the worker's own row (``/readyz``). SIGTERM
 stops claiming, lets running jobs finish for ``shutdown_grace_s`` and hands back the rest.
+A report with ``succeeded=False`` (a grader fault) is never recorded as a grade: the job is retried and,
+after ``max_attempts``, ends in ``error`` with the grader's message and no score.
 The worker never runs student code itself: the grader runs it in its sandbox.
 """
 
@@ -104,6 +106,10 @@ class Worker:
         except Exception as exc:  # the grader promises not to raise; if it does, say so and retry
             log.exception("grader raised", extra=extra)
             queue.fail(self.database, claim, f"the grader raised {type(exc).__name__}: {exc}")
+            return
+        if not payload.get("succeeded", False):  # a grader fault is never the student's: retry, then error, no score
+            log.warning("grader fault", extra={**extra, "grader_message": str(payload.get("message", ""))[:1000]})
+            queue.fail(self.database, claim, f"grader fault (not the student's): {payload.get('message', '')}")
             return
         recorded = self._record(claim, payload, user_id)
         log.info(

@@ -23,8 +23,8 @@ import torch
 
 from grader.sandbox import protocol
 from grader.sandbox.cgroup import SandboxCgroup
-from grader.sandbox.errors import SandboxCrashed, SandboxTimeout, StudentError
-from grader.sandbox.forkserver import ForkServerError
+from grader.sandbox.errors import SandboxCrashed, SandboxTimeout, SandboxUnavailable, StudentError
+from grader.sandbox.forkserver import ForkServerError, fork_server
 from grader.sandbox.isolation import IsolationPlan
 from grader.sandbox.limits import SandboxLimits
 from grader.sandbox.process import (
@@ -195,7 +195,8 @@ class Sandbox:
         tensors: dict[str, torch.Tensor] | None = None,
         timeout: float | None = None,
     ) -> Reply:
-        """Run one op in the child; raises StudentError, SandboxTimeout or SandboxCrashed."""
+        """Run one op in the child; raises StudentError, SandboxTimeout or SandboxCrashed (SandboxUnavailable when
+        a restarted child cannot start)."""
         if self._closed:
             raise RuntimeError("the sandbox is closed")
         if self.import_error is not None and op != "names":
@@ -262,6 +263,11 @@ class Sandbox:
             write_child_files(self._dir, self.module_source)
         except OSError as error:  # e.g. a previous child filled or mangled its directory
             raise SandboxCrashed(f"could not prepare the sandbox directory: {error}") from None
+        if self.start_method == "zygote":
+            try:  # the start deadline begins once the fork server (which imports torch once) is ready
+                fork_server()
+            except (ForkServerError, OSError, SubprocessError) as error:
+                raise SandboxUnavailable(f"the fork server could not start: {error}") from None
         began = time.monotonic()
         deadline = began + self.limits.start_timeout_s
         failures = []
@@ -276,10 +282,12 @@ class Sandbox:
                 self.timings["spawn_s"] = time.monotonic() - spawned
                 hello, _ = protocol.read_frame(self._child.reply_r, deadline, 1 << 16, 0)
                 self.timings["hello_s"] = time.monotonic() - spawned - self.timings["spawn_s"]
-            except protocol.ChannelTimeout:
-                self._spent += time.monotonic() - began
+            except protocol.ChannelTimeout:  # no student code has run yet: the grader's own start was too slow
                 self._stop_child()
-                raise SandboxTimeout(f"the sandbox did not start within {self.limits.start_timeout_s:g} s", 0) from None
+                raise SandboxUnavailable(
+                    f"the sandbox did not start within {self.limits.start_timeout_s:g} s of the fork server being "
+                    "ready (the machine may be overloaded)"
+                ) from None
             except (OSError, SubprocessError, ForkServerError, protocol.ChannelClosed, protocol.ProtocolError) as error:
                 # Nothing of the student's has run yet: this level of isolation is not available here.
                 failures.append(f"{level}: {error} {self._child.log.text()[-500:] if self._child else ''}")
@@ -300,10 +308,10 @@ class Sandbox:
                 log.warning("sandbox isolation fell back to %r: %s", level, failures)
             break
         else:
-            raise RuntimeError(f"could not start the sandbox child at any isolation level: {failures}")
+            raise SandboxUnavailable(f"could not start the sandbox child at any isolation level: {failures}")
         self._spent += time.monotonic() - began
         asked = time.monotonic()
-        reply = self._exchange("names", {}, None, max(deadline - time.monotonic(), 0.001))
+        reply = self._exchange("names", {}, None, self.limits.import_timeout_s)
         self.timings["import_s"] = time.monotonic() - asked
         return reply
 

@@ -45,3 +45,11 @@ class SandboxCrashed(SandboxError):
         super().__init__(message if status is None else f"{message} (exit status {status})")
         self.message = message
         self.status = status
+
+
+class SandboxUnavailable(RuntimeError):
+    """The sandbox could not start before any student code ran (no isolation level works, the fork server
+    failed, or the harness did not say hello in time): a grader fault, never the student's.
+
+    Deliberately not a ``SandboxError``: those are about the submission's behaviour.
+    """

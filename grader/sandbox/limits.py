@@ -10,7 +10,10 @@ class SandboxLimits(BaseModel):
     """Limits enforced on the child; the defaults suit grading one submission on CPU."""
 
     request_timeout_s: float = Field(120.0, gt=0, description="wall-clock seconds one request may take")
-    start_timeout_s: float = Field(60.0, gt=0, description="wall-clock seconds for start: torch and the module import")
+    start_timeout_s: float = Field(
+        60.0, gt=0, description="wall-clock seconds from a ready fork server to the child's hello (the grader's work)"
+    )
+    import_timeout_s: float = Field(20.0, gt=0, description="wall-clock seconds for importing the student's module")
     total_timeout_s: float = Field(1800.0, gt=0, description="wall-clock seconds for a whole submission")
     cpu_seconds: int = Field(1800, gt=0, description="RLIMIT_CPU of one child (all its threads), seconds")
     memory_bytes: int = Field(6 * GIB, gt=0, description="cgroup memory limit (no swap) of one child, where available")

@@ -148,6 +148,7 @@ def test_past_the_submission_budget_checks_are_not_run(monkeypatch):
     settings = GraderSettings(submission_budget_s=1e-9)
     report = grade_submission(Submission(module_source=None, answers={}), select=["written.*"], settings=settings)
     assert report.checks and all(c.status is CheckStatus.error and "budget" in c.message for c in report.checks)
+    assert report.succeeded is False and all("not your fault" in c.message for c in report.checks)
 
 
 def test_cuda_without_a_gpu_is_a_grader_fault():

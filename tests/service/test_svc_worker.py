@@ -59,15 +59,21 @@ def test_real_grader_grades_the_reference(
     assert junit.status_code == 200 and suite.iter("testcase").__next__().get("name", "").startswith("q1")
 
 
-def test_grader_fault_is_recorded_honestly(client: TestClient, tokens: Tokens, database: Database, settings) -> None:  # noqa: ANN001
+def test_grader_fault_is_retried_then_an_error_without_a_score(
+    client: TestClient, tokens: Tokens, database: Database, settings
+) -> None:  # noqa: ANN001
     sid = submit(client, tokens.alice, ROOT / "student_template" / "vit.py")
-    fault = fake_report(0, succeeded=False, message="The grader failed while grading (KeyError); not your fault.")
-    Worker(settings, database, grade=lambda paths, **kw: fault).run_once()
+    fault = fake_report(7, succeeded=False, message="The grader failed while grading (KeyError); not your fault.")
+    calls = []
+    worker = Worker(settings, database, grade=lambda paths, **kw: calls.append(1) or fault)
+    while worker.run_once():
+        pass
+    assert len(calls) == settings.max_attempts
     seen = status(client, tokens.alice, sid)
-    assert seen["status"] == "error" and "grader failed" in seen["message"]
-    assert seen["grades"][0]["succeeded"] is False
-    report = client.get(f"/api/v1/submissions/{sid}/report", headers=Tokens.header(tokens.alice)).json()
-    assert report["succeeded"] is False
+    assert seen["status"] == "error" and "grader failed" in seen["message"] and "not the student's" in seen["message"]
+    assert seen.get("score") is None and not seen.get("grades"), seen
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Result)) == 0
 
 
 def test_grader_exception_retries_then_errors(client: TestClient, tokens: Tokens, database: Database, settings) -> None:  # noqa: ANN001

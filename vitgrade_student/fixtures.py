@@ -41,6 +41,11 @@ class Request:
     variants: dict[str, torch.Tensor] = field(default_factory=dict)  # mistake id -> that variant's output
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. the permutation a property check used
 
+    @property
+    def is_probe(self) -> bool:
+        """A request without an input: the grader only reads the module's parameter set (and LayerNorm eps)."""
+        return self.op == "forward" and "input" not in self.inputs
+
 
 @dataclass(frozen=True)
 class CheckData:
@@ -53,6 +58,11 @@ class CheckData:
     tolerance: Tolerance | None
     default_hint: str
     requests: list[Request]
+
+    @property
+    def runs(self) -> list[Request]:
+        """The requests that run an input (probes left out)."""
+        return [request for request in self.requests if not request.is_probe]
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,10 @@ class Results:
                 lines += [f"      {line}" for line in r.message.splitlines()]
             if r.hint:
                 lines.append(f"      hint: {r.hint}")
-        lines.append(self.summary() + ". The service also runs hidden checks, Q7, Q8 and the written answers.")
+        lines.append(
+            self.summary() + ". The service also runs hidden checks, the checks listed in "
+            "vitgrade_student.checks.SUBMIT_ONLY (checked when you submit), Q7, Q8 and the written answers."
+        )
         return "\n".join(lines)
 
     __repr__ = __str__

@@ -39,17 +39,6 @@ def changed_patches(images: torch.Tensor, patch: int) -> list[list[int]]:
     return found
 
 
-def patch_permutation(pair: torch.Tensor, patch: int) -> list[int]:
-    """perm with pair[2:] = the images pair[:2] with patch perm[j] moved to position j (Q6's property)."""
-    b, c, h, w = pair.shape
-    grid = h // patch
-    tiles = (
-        pair.view(b, c, grid, patch, grid, patch).permute(0, 2, 4, 1, 3, 5).reshape(b, grid * grid, -1)
-    )  # (B, N, C*p*p)
-    half = b // 2
-    return [int((tiles[0] == tile).all(dim=-1).nonzero()[0]) for tile in tiles[half]]
-
-
 def zeroed_branches(record: Recorded) -> list[str]:
     """Which of attn.proj, mlp.fc2 the Q5 property request zeroed."""
     return [p for p in ("attn.proj", "mlp.fc2") if not record.inputs[f"state.{p}.weight"].any()]
@@ -84,22 +73,22 @@ def function_variants(record: Recorded) -> dict[str, torch.Tensor]:
 
 
 def annotate(check_id: str, records: list[Recorded]) -> None:
-    """Add to ``records`` (in place) the facts and variants the local check of ``check_id`` reads."""
+    """Add to ``records`` (in place) the facts and variants the local check of ``check_id`` reads; probes
+    (requests without an input, which only read the module's parameter set) carry none."""
+    records = [record for record in records if record.op != "forward" or "input" in record.inputs]
     if check_id in ("q3.property", "q4.property"):
         records[0].extra["permutation"] = token_permutation(records[0].inputs["input"])
     elif check_id == "q1.property":
         records[0].extra["patches"] = changed_patches(records[0].inputs["input"], patch=7)
     elif check_id == "q5.property":
-        for record in records:
+        for record in (r for r in records if r.args.get("load_state")):
             zeroed = zeroed_branches(record)
             form = "the identity: y = x" if len(zeroed) == 2 else "y = x + MLP(LN_2(x))"
             record.extra.update(zeroed=zeroed, label=" and ".join(zeroed) + " zeroed", form=form)
-    elif check_id == "q6.property":
-        records[0].extra["patch_permutation"] = patch_permutation(records[0].inputs["input"], patch=7)
     if check_id == "q6.sinusoidal":
         for record in records:
             record.extra["variants"] = function_variants(record)
     elif check_id.endswith(".equivalence") or check_id == "q2.property":
         for record in records:
-            if record.args.get("load_state"):
+            if record.args.get("load_state") and "input" in record.inputs:
                 record.extra["variants"] = module_variants(record)

@@ -65,7 +65,7 @@ def build_fixtures(path: Path, seed: int) -> dict[str, Any]:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny tensors: faster, and the same summation order on every machine
     try:
-        for spec in public.public_checks():
+        for spec in public.kit_checks():
             sandbox.start()
             ctx = CheckContext(
                 sandbox=sandbox,

@@ -19,8 +19,8 @@ from vitgrade_student.compare import (
     require_shape,
 )
 from vitgrade_student.diagnose import named_hint
-from vitgrade_student.fixtures import CheckData, Fixtures
-from vitgrade_student.flows import answer, configurations_outcome, permutation_and_mixing
+from vitgrade_student.fixtures import CheckData, Fixtures, Request
+from vitgrade_student.flows import answer, config_of, configurations_outcome, permutation_and_mixing
 
 Names = Mapping[str, Any]
 
@@ -117,10 +117,28 @@ def q4_property(names: Names, data: CheckData, fixtures: Fixtures) -> dict[str, 
     return figures
 
 
+def depends_on_input(names: Names, request: Request) -> float:
+    """The largest change of your module's output (its own initialisation) between two different inputs."""
+    name, kwargs, atol = request.args["name"], request.args["kwargs"], request.extra["depends_atol"]
+    out = answer(names, request)["output"]
+    change = float((out[0] - out[1]).abs().max()) if out.shape[:1] == (2,) else 0.0
+    if change <= atol:
+        raise CheckFailed(
+            f"{name}({fmt_config(kwargs)}) gives the same output for two different inputs (largest change "
+            f"{change:.3g}, needs > {atol:g}): a module that ignores its input earns no property or "
+            "contract points.",
+            hint="Compute the output from the input x with the layers the contract lists.",
+            details={"output_change": change, "config": config_of(request)},
+        )
+    return change
+
+
 def q5_property(names: Names, data: CheckData, fixtures: Fixtures) -> dict[str, Any]:
     """Residuals: with attn.proj and mlp.fc2 zeroed the block is the identity; with attn.proj zeroed,
     x + MLP(LN_2(x))."""
-    figures = {}
+    figures: dict[str, Any] = {}
+    for request in (r for r in data.runs if "depends_atol" in r.extra):
+        figures["output change between two inputs"] = depends_on_input(names, request)
     for request in (r for r in data.runs if r.args.get("load_state")):
         kwargs, tol = request.args["kwargs"], data.tolerance
         label, zeroed, expected_form = request.extra["label"], request.extra["zeroed"], request.extra["form"]

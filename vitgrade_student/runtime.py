@@ -113,8 +113,9 @@ def _build(names: Mapping[str, Any], args: dict[str, Any]) -> tuple[torch.nn.Mod
     it is built (your own classes where that fails or a path names nothing), then each path replaced."""
     factory, kwargs, seed = _lookup(names, args["name"]), args.get("kwargs", {}), int(args.get("seed", 0))
     substitute = args.get("substitute") or {}
-    bind = {n: k for n, k in (substitute.get("names") or {}).items() if k in standins.CLASSES}
-    paths = [p for p in substitute.get("paths") or [] if p.get("kind") in standins.CLASSES]
+    classes = standins.stand_in_classes()
+    bind = {n: k for n, k in (substitute.get("names") or {}).items() if k in classes}
+    paths = [p for p in substitute.get("paths") or [] if p.get("kind") in classes]
     namespace = getattr(getattr(factory, "__init__", None), "__globals__", None)
     if not isinstance(namespace, dict) or not isinstance(factory, type):
         bind = {}
@@ -122,7 +123,7 @@ def _build(names: Mapping[str, Any], args: dict[str, Any]) -> tuple[torch.nn.Mod
     while bind:
         torch.manual_seed(seed)
         try:
-            with standins.bound(namespace, bind):
+            with standins.bound(namespace, bind, classes):
                 model = factory(**kwargs)
         except Exception:  # noqa: BLE001 - built again below with your own classes
             model = None
@@ -141,7 +142,7 @@ def _build(names: Mapping[str, Any], args: dict[str, Any]) -> tuple[torch.nn.Mod
         model = factory(**kwargs)
     if not isinstance(model, torch.nn.Module):
         raise StudentCodeError("bad_output", f"{args['name']}(...) built a {type(model).__name__}, not an nn.Module")
-    placed, errors = standins.place(model, paths) if paths else ([], {})
+    placed, errors = standins.place(model, paths, classes)  # also refuses a stand-in used as your own module
     return model, placed, errors
 
 

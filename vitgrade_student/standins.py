@@ -37,77 +37,80 @@ def _guard(module: nn.Module) -> None:
         raise RuntimeError("this is the grader's stand-in module; graded code must be your own")
 
 
-class StandInAttention(nn.Module):
-    """Q4, computed by torch's own multi-head attention (``F.multi_head_attention_forward``) on the contract's
-    q, k, v and proj layers: no lab code of Q4 ships with the kit."""
+def stand_in_classes() -> dict[str, type[nn.Module]]:
+    """The stand-in classes, defined afresh for each request: an instance your code kept or built from an earlier
+    request's classes is never armed, and is refused where the kit did not place it."""
 
-    def __init__(self, embed_dim: int, num_heads: int = 1, *args: Any, **kwargs: Any):
-        super().__init__()
-        self.embed_dim, self.num_heads = embed_dim, num_heads
-        self.q, self.k, self.v, self.proj = (nn.Linear(embed_dim, embed_dim) for _ in range(4))
+    class StandInAttention(nn.Module):
+        """Q4, computed by torch's own multi-head attention (``F.multi_head_attention_forward``) on the contract's
+        q, k, v and proj layers: no lab code of Q4 ships with the kit."""
 
-    def forward(self, x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
-        _guard(self)
-        tokens = x.transpose(0, 1)  # (B, N, D) -> (N, B, D): torch's own attention takes the sequence first
-        biases = torch.cat([self.q.bias, self.k.bias, self.v.bias])  # (3D,)
-        out, _ = F.multi_head_attention_forward(
-            tokens, tokens, tokens, self.embed_dim, self.num_heads, None, biases, None, None, False, 0.0,
-            self.proj.weight, self.proj.bias, training=False, need_weights=False, use_separate_proj_weight=True,
-            q_proj_weight=self.q.weight, k_proj_weight=self.k.weight, v_proj_weight=self.v.weight,
-        )  # fmt: skip
-        return out.transpose(0, 1).as_subclass(StandInOutput)  # (N, B, D) -> (B, N, D)
+        def __init__(self, embed_dim: int, num_heads: int = 1, *args: Any, **kwargs: Any):
+            super().__init__()
+            self.embed_dim, self.num_heads = embed_dim, num_heads
+            self.q, self.k, self.v, self.proj = (nn.Linear(embed_dim, embed_dim) for _ in range(4))
+
+        def forward(self, x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+            _guard(self)
+            tokens = x.transpose(0, 1)  # (B, N, D) -> (N, B, D): torch's own attention takes the sequence first
+            biases = torch.cat([self.q.bias, self.k.bias, self.v.bias])  # (3D,)
+            out, _ = F.multi_head_attention_forward(
+                tokens, tokens, tokens, self.embed_dim, self.num_heads, None, biases, None, None, False, 0.0,
+                self.proj.weight, self.proj.bias, training=False, need_weights=False, use_separate_proj_weight=True,
+                q_proj_weight=self.q.weight, k_proj_weight=self.k.weight, v_proj_weight=self.v.weight,
+            )  # fmt: skip
+            return out.transpose(0, 1).as_subclass(StandInOutput)  # (N, B, D) -> (B, N, D)
+
+    class StandInMLP(nn.Module):
+        """Q2: fc2(GELU(fc1(x)))."""
+
+        def __init__(self, in_features: int, hidden_features: int, *args: Any, **kwargs: Any):
+            super().__init__()
+            self.fc1, self.act = nn.Linear(in_features, hidden_features), nn.GELU()
+            self.fc2 = nn.Linear(hidden_features, in_features)
+
+        def forward(self, x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+            _guard(self)
+            return self.fc2(self.act(self.fc1(x))).as_subclass(StandInOutput)  # (B, N, D)
+
+    class StandInPatchEmbedding(nn.Module):
+        """Q1: Conv2d with kernel = stride = patch, (B, D, h, w) -> (B, N, D) row-major."""
+
+        def __init__(self, img_size: int = 28, patch_size: int = 7, in_chans: int = 1, embed_dim: int = 64, *args: Any,
+                     **kwargs: Any):  # fmt: skip
+            super().__init__()
+            self.img_size, self.patch_size = img_size, patch_size
+            self.num_patches = (img_size // patch_size) ** 2
+            self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=patch_size)
+
+        def forward(self, x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+            _guard(self)
+            out = self.proj(x).flatten(2).transpose(1, 2)  # (B, D, h, w) -> (B, D, N) -> (B, N, D)
+            return out.as_subclass(StandInOutput)
+
+    class StandInBlock(nn.Module):
+        """Q5: x + attn(norm1(x)), then + mlp(norm2(.))."""
+
+        def __init__(self, embed_dim: int, num_heads: int = 1, mlp_ratio: float = 4.0, *args: Any, **kwargs: Any):
+            super().__init__()
+            self.norm1, self.norm2 = nn.LayerNorm(embed_dim), nn.LayerNorm(embed_dim)
+            self.attn = StandInAttention(embed_dim, num_heads)
+            self.mlp = StandInMLP(embed_dim, int(embed_dim * mlp_ratio))
+
+        def forward(self, x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
+            _guard(self)
+            mixed = x + self.attn(self.norm1(x))  # (B, N, D): the pre-norm residuals of q5.equivalence's hint
+            return (mixed + self.mlp(self.norm2(mixed))).as_subclass(StandInOutput)  # (B, N, D)
+
+    return {
+        "attention": StandInAttention,
+        "mlp": StandInMLP,
+        "patch_embedding": StandInPatchEmbedding,
+        "block": StandInBlock,
+    }
 
 
-class StandInMLP(nn.Module):
-    """Q2: fc2(GELU(fc1(x)))."""
-
-    def __init__(self, in_features: int, hidden_features: int, *args: Any, **kwargs: Any):
-        super().__init__()
-        self.fc1, self.act = nn.Linear(in_features, hidden_features), nn.GELU()
-        self.fc2 = nn.Linear(hidden_features, in_features)
-
-    def forward(self, x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
-        _guard(self)
-        return self.fc2(self.act(self.fc1(x))).as_subclass(StandInOutput)  # (B, N, D)
-
-
-class StandInPatchEmbedding(nn.Module):
-    """Q1: Conv2d with kernel = stride = patch, (B, D, h, w) -> (B, N, D) row-major."""
-
-    def __init__(self, img_size: int = 28, patch_size: int = 7, in_chans: int = 1, embed_dim: int = 64, *args: Any,
-                 **kwargs: Any):  # fmt: skip
-        super().__init__()
-        self.img_size, self.patch_size = img_size, patch_size
-        self.num_patches = (img_size // patch_size) ** 2
-        self.proj = nn.Conv2d(in_chans, embed_dim, kernel_size=patch_size, stride=patch_size)
-
-    def forward(self, x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
-        _guard(self)
-        out = self.proj(x).flatten(2).transpose(1, 2)  # (B, D, h, w) -> (B, D, N) -> (B, N, D)
-        return out.as_subclass(StandInOutput)
-
-
-class StandInBlock(nn.Module):
-    """Q5: x + attn(norm1(x)), then + mlp(norm2(.))."""
-
-    def __init__(self, embed_dim: int, num_heads: int = 1, mlp_ratio: float = 4.0, *args: Any, **kwargs: Any):
-        super().__init__()
-        self.norm1, self.norm2 = nn.LayerNorm(embed_dim), nn.LayerNorm(embed_dim)
-        self.attn = StandInAttention(embed_dim, num_heads)
-        self.mlp = StandInMLP(embed_dim, int(embed_dim * mlp_ratio))
-
-    def forward(self, x: torch.Tensor, *args: Any, **kwargs: Any) -> torch.Tensor:
-        _guard(self)
-        mixed = x + self.attn(self.norm1(x))  # (B, N, D): the pre-norm residuals of q5.equivalence's hint
-        return (mixed + self.mlp(self.norm2(mixed))).as_subclass(StandInOutput)  # (B, N, D)
-
-
-CLASSES: dict[str, type[nn.Module]] = {
-    "attention": StandInAttention,
-    "mlp": StandInMLP,
-    "patch_embedding": StandInPatchEmbedding,
-    "block": StandInBlock,
-}
+KINDS = ("attention", "mlp", "patch_embedding", "block")
 
 
 def _runs_this_file(module: nn.Module) -> bool:
@@ -121,10 +124,12 @@ def _runs_this_file(module: nn.Module) -> bool:
 
 
 @contextmanager
-def bound(namespace: MutableMapping[str, Any], names: dict[str, str]) -> Iterator[None]:
-    """``namespace`` with contract class names bound to stand-in classes while the composite is built."""
+def bound(
+    namespace: MutableMapping[str, Any], names: dict[str, str], classes: dict[str, type[nn.Module]]
+) -> Iterator[None]:
+    """``namespace`` with contract class names bound to stand-in ``classes`` while the composite is built."""
     saved = {name: namespace.get(name) for name in names}
-    namespace.update({name: CLASSES[kind] for name, kind in names.items()})
+    namespace.update({name: classes[kind] for name, kind in names.items()})
     try:
         yield
     finally:
@@ -157,8 +162,11 @@ def resolve(model: nn.Module, path: str) -> list[tuple[nn.Module, str, str]]:
     return [(parent, attr, full) for full, _, parent, attr in level]
 
 
-def place(model: nn.Module, paths: list[dict[str, Any]]) -> tuple[list[str], dict[str, str]]:
-    """Replace each path's sub-module by a fresh stand-in and arm the stand-ins; (placed paths, errors)."""
+def place(
+    model: nn.Module, paths: list[dict[str, Any]], classes: dict[str, type[nn.Module]]
+) -> tuple[list[str], dict[str, str]]:
+    """Replace each path's sub-module by a fresh stand-in and arm this request's stand-ins (``classes``); refuse a
+    module that runs this file's code elsewhere. Returns (placed paths, paths that name nothing)."""
     done, errors = [], {}
     for item in paths:
         try:
@@ -167,9 +175,9 @@ def place(model: nn.Module, paths: list[dict[str, Any]]) -> tuple[list[str], dic
             errors[item["path"]] = str(error)
             continue
         for parent, attr, full in targets:
-            setattr(parent, attr, CLASSES[item["kind"]](**item.get("kwargs", {})))
+            setattr(parent, attr, classes[item["kind"]](**item.get("kwargs", {})))
             done.append(full)
-    ARMED.update(id(sub) for sub in model.modules() if isinstance(sub, tuple(CLASSES.values())))
+    ARMED.update(id(sub) for sub in model.modules() if isinstance(sub, tuple(classes.values())))
     borrowed = [path or "(the module itself)" for path, sub in model.named_modules()
                 if id(sub) not in ARMED and _runs_this_file(sub)]  # fmt: skip
     if borrowed:

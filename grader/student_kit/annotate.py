@@ -4,6 +4,7 @@ outputs of the known mistakes on the same weights and inputs (trusted side)."""
 import torch
 from torch import nn
 
+from grader.checks.conformance import DEPENDS_ATOL
 from grader.diagnostics import applicable, with_mistakes
 from grader.diagnostics.catalog import for_function
 from grader.student_kit.recording import Recorded
@@ -81,6 +82,8 @@ def annotate(check_id: str, records: list[Recorded]) -> None:
     elif check_id == "q1.property":
         records[0].extra["patches"] = changed_patches(records[0].inputs["input"], patch=7)
     elif check_id == "q5.property":
+        for record in (r for r in records if not r.args.get("load_state")):  # does the output depend on x?
+            record.extra["depends_atol"] = DEPENDS_ATOL
         for record in (r for r in records if r.args.get("load_state")):
             zeroed = zeroed_branches(record)
             form = "the identity: y = x" if len(zeroed) == 2 else "y = x + MLP(LN_2(x))"

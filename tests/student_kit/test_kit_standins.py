@@ -67,3 +67,19 @@ def test_a_block_that_ignores_its_input_fails_q5_property_as_graded(kit_fixtures
         assert local.message == verdict.message and "same output for two different inputs" in local.message
     finally:
         pair.close()
+
+
+def test_the_checks_left_to_submission_are_named_and_never_run_locally(kit_fixtures):
+    from vitgrade_student import check
+    from vitgrade_student.checks import SUBMIT_ONLY
+
+    results = check("q5", {}, fixtures=kit_fixtures)
+    assert [r.id for r in results] == ["q5.shape", "q5.equivalence", "q5.property"]
+    assert set(results.submit_only) == {"q5.end_to_end", "q5.contract"} <= set(SUBMIT_ONLY)
+    assert f"{', '.join(results.submit_only)}: checked when you submit." in str(results)
+    try:
+        check("q6.end_to_end", {}, fixtures=kit_fixtures)
+    except ValueError as error:
+        assert "checked when you submit" in str(error)
+    else:
+        raise AssertionError("a check left to submission ran locally")

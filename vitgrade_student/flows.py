@@ -121,7 +121,11 @@ def _equivalence_case(
     require_shape(got["output"], tuple(expected.shape), f"{name} output", config)
     diff = difference(got["output"], expected, tol)
     details = {"config": config, "passed": True, "tolerance": str(tol), **diff.as_details()}
-    if not diff.within:
+    accepted = matching_variant(request, got["output"], diff, tol)
+    if accepted is not None:
+        expected_grad = accepted["input_grad"]
+        details["notes"] = [accepted["note"]]
+    if not diff.within and accepted is None:
         hint, matched = named_hint(
             got["output"], expected, request.variants, fixtures.mistakes, tol, f"a {name}", data.default_hint
         )
@@ -141,6 +145,22 @@ def _equivalence_case(
             details={"config": config, "tolerance": str(tol), **grad_diff.as_details()},
         )
     return {**details, "grad_max_abs_error": grad_diff.max_abs_error}
+
+
+def matching_variant(request: Request, got: torch.Tensor, diff: Any, tol: Any) -> dict[str, Any] | None:
+    """The accepted variant (docs: tanh GELU, LayerNorm eps 1e-6) your output matches, as the grader decides:
+    within tolerance of it where the reference's output was missed, or ten times closer to it than to the
+    reference's where that one passed."""
+    for accepted in request.accepted:
+        out = accepted["output"]
+        if tuple(out.shape) != tuple(got.shape):
+            continue
+        variant_error = float((out.double() - got.double()).abs().max())
+        if (not diff.within and difference(got, out, tol).within) or (
+            diff.within and variant_error * 10 < diff.max_abs_error
+        ):
+            return accepted
+    return None
 
 
 def permutation_and_mixing(names: Mapping[str, Any], request: Request, data: CheckData) -> dict[str, float]:

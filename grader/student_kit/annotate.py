@@ -5,6 +5,8 @@ import torch
 from torch import nn
 
 from grader.checks.conformance import DEPENDS_ATOL
+from grader.checks.fitting import outputs_of
+from grader.checks.variants import applicable_variants
 from grader.diagnostics import applicable, with_mistakes
 from grader.diagnostics.catalog import for_function
 from grader.student_kit.recording import Recorded
@@ -45,12 +47,31 @@ def zeroed_branches(record: Recorded) -> list[str]:
     return [p for p in ("attn.proj", "mlp.fc2") if not record.inputs[f"state.{p}.weight"].any()]
 
 
-def module_variants(record: Recorded) -> dict[str, torch.Tensor]:
-    """mistake id -> the output of the reference with that mistake, on the request's weights and input."""
+def _loaded_reference(record: Recorded) -> nn.Module:
     args = record.args
     reference = REFERENCE_CLASSES[args["name"]](**args["kwargs"])
     reference.load_state_dict({k[6:]: v for k, v in record.inputs.items() if k.startswith("state.")}, strict=True)
-    reference.eval()
+    return reference.eval()
+
+
+def accepted_variants(record: Recorded) -> list[dict[str, object]]:
+    """The accepted variants (docs/accepted-variants.md: tanh GELU, LayerNorm eps 1e-6) of the reference on the
+    request's weights and input: their note, output, and input gradient for ``grad_output`` when it has one."""
+    found: list[dict[str, object]] = []
+    x = record.inputs["input"]
+    for accepted, module in applicable_variants(_loaded_reference(record)):
+        if "grad_output" in record.inputs:
+            output, grad = outputs_of(module, x, record.inputs["grad_output"])
+            found.append({"note": accepted.note, "output": output.contiguous(), "input_grad": grad.contiguous()})
+        else:
+            with torch.no_grad():
+                found.append({"note": accepted.note, "output": module(x).contiguous()})
+    return found
+
+
+def module_variants(record: Recorded) -> dict[str, torch.Tensor]:
+    """mistake id -> the output of the reference with that mistake, on the request's weights and input."""
+    reference = _loaded_reference(record)
     found = {}
     for mistake in applicable(reference):
         try:
@@ -95,3 +116,4 @@ def annotate(check_id: str, records: list[Recorded]) -> None:
         for record in records:
             if record.args.get("load_state") and "input" in record.inputs:
                 record.extra["variants"] = module_variants(record)
+                record.extra["accepted"] = accepted_variants(record)

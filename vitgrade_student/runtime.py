@@ -10,7 +10,7 @@ import importlib.util
 import sys
 import traceback
 import types
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +107,19 @@ def run(names: Mapping[str, Any], op: str, args: dict[str, Any], inputs: dict[st
         raise StudentCodeError("exception", f"{type(error).__name__}: {error}", _short(error)) from None
 
 
+def _namespace_of_class(factory: Any, names: Mapping[str, Any]) -> MutableMapping[str, Any] | None:
+    """Where ``factory``'s constructor looks its names up (your module's globals, as the harness patches them):
+    the globals of the first ``__init__`` of your own classes, else ``names`` itself."""
+    if not isinstance(factory, type):
+        return None
+    for klass in factory.__mro__:
+        init = vars(klass).get("__init__")
+        found = getattr(init, "__globals__", None)
+        if isinstance(found, dict) and not str(found.get("__name__", "")).startswith("torch"):
+            return found
+    return names if isinstance(names, MutableMapping) else None
+
+
 def _build(names: Mapping[str, Any], args: dict[str, Any]) -> tuple[torch.nn.Module, list[str], dict[str, str]]:
     """``name(**kwargs)`` right after ``manual_seed(seed)``, with the stand-ins of ``args["substitute"]`` in
     place of its sub-modules, as the grader's child builds it: contract names bound to stand-in classes while
@@ -116,8 +129,8 @@ def _build(names: Mapping[str, Any], args: dict[str, Any]) -> tuple[torch.nn.Mod
     classes = standins.stand_in_classes()
     bind = {n: k for n, k in (substitute.get("names") or {}).items() if k in classes}
     paths = [p for p in substitute.get("paths") or [] if p.get("kind") in classes]
-    namespace = getattr(getattr(factory, "__init__", None), "__globals__", None)
-    if not isinstance(namespace, dict) or not isinstance(factory, type):
+    namespace = _namespace_of_class(factory, names)
+    if namespace is None:
         bind = {}
     model = None
     while bind:

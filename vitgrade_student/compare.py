@@ -150,6 +150,7 @@ def state_mismatch(
         parts.append("shape mismatch " + ", ".join(shapes))
     return CheckFailed(
         f"{class_name}({fmt_config(config)}): the state_dict does not match the contract: " + "; ".join(parts) + ".",
-        hint=STATE_HINT + " Submit for a full diagnosis: the service also names mistakes that change the parameters.",
+        hint=STATE_HINT + " Submit for a full diagnosis: the service also names mistakes that change the parameters, "
+        "and grades the maths of a parameter set close to the contract's (e.g. a missing bias graded as zero).",
         details={"missing": missing, "unexpected": unexpected, "shape_mismatch": misshaped, "config": config},
     )

@@ -40,6 +40,12 @@ class Request:
     output_shape: tuple[int, ...] | None = None
     variants: dict[str, torch.Tensor] = field(default_factory=dict)  # mistake id -> that variant's output
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. the permutation a property check used
+    accepted: list[dict[str, Any]] = field(default_factory=list)  # accepted variants: note, output, input_grad
+
+    @property
+    def is_probe(self) -> bool:
+        """A request without an input: the grader only reads the module's parameter set (and LayerNorm eps)."""
+        return self.op == "forward" and "input" not in self.inputs
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,11 @@ class CheckData:
     tolerance: Tolerance | None
     default_hint: str
     requests: list[Request]
+
+    @property
+    def runs(self) -> list[Request]:
+        """The requests that run an input (probes left out)."""
+        return [request for request in self.requests if not request.is_probe]
 
 
 @dataclass(frozen=True)
@@ -95,6 +106,10 @@ def _load(path: str) -> Fixtures:
                 output_shape=tuple(r["output_shape"]) if r.get("output_shape") is not None else None,
                 variants={mid: tensors[key] for mid, key in r.get("variants", {}).items()},
                 extra=r.get("extra", {}),
+                accepted=[
+                    {"note": a["note"], **{k: tensors[a[k]] for k in ("output", "input_grad") if k in a}}
+                    for a in r.get("accepted", [])
+                ],
             )
             for r in data["requests"]
         ]

@@ -36,6 +36,7 @@ class Results:
     """The results of one or more questions' public checks, in the grader's order."""
 
     results: tuple[LocalResult, ...]
+    submit_only: tuple[str, ...] = ()  # public checks of these questions that only the service runs
 
     @property
     def passed(self) -> bool:
@@ -66,6 +67,8 @@ class Results:
                 lines += [f"      {line}" for line in r.message.splitlines()]
             if r.hint:
                 lines.append(f"      hint: {r.hint}")
+        if self.submit_only:
+            lines.append(f"LATER {', '.join(self.submit_only)}: checked when you submit.")
         lines.append(self.summary() + ". The service also runs hidden checks, Q7, Q8 and the written answers.")
         return "\n".join(lines)
 
@@ -84,5 +87,9 @@ class Results:
         return (
             "<table><thead><tr><th>status</th><th>check</th><th>message</th></tr></thead><tbody>"
             + "".join(rows)
+            + "".join(
+                f"<tr><td>later</td><td><code>{html.escape(c)}</code></td><td>checked when you submit</td></tr>"
+                for c in self.submit_only
+            )
             + f"</tbody></table><p>{html.escape(self.summary())}.</p>"
         )

@@ -50,7 +50,11 @@ def _request_meta(record: Recorded, store: _Store) -> dict[str, Any]:
             name: store.put(t) for name, t in record.outputs.items() if with_outputs and not name.startswith("state.")
         },
         "values": {k: v for k, v in record.values.items() if k in ("state_shapes", "num_params", "attributes")},
-        "extra": {k: v for k, v in record.extra.items() if k != "variants"},
+        "extra": {k: v for k, v in record.extra.items() if k not in ("variants", "accepted")},
+        "accepted": [
+            {"note": a["note"], **{k: store.put(a[k]) for k in ("output", "input_grad") if k in a}}
+            for a in record.extra.get("accepted", [])
+        ],
         "variants": {mid: store.put(t) for mid, t in record.extra.get("variants", {}).items()},
     }
     if "output" in record.outputs:
@@ -65,7 +69,7 @@ def build_fixtures(path: Path, seed: int) -> dict[str, Any]:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny tensors: faster, and the same summation order on every machine
     try:
-        for spec in public.public_checks():
+        for spec in public.kit_checks():
             sandbox.start()
             ctx = CheckContext(
                 sandbox=sandbox,

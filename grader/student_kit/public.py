@@ -27,6 +27,13 @@ def public_checks() -> list[CheckSpec]:
     ]
 
 
+def kit_checks() -> list[CheckSpec]:
+    """The public checks the kit replays: all but ``vitgrade_student.checks.SUBMIT_ONLY`` (checked at submission)."""
+    from vitgrade_student.checks import SUBMIT_ONLY
+
+    return [spec for spec in public_checks() if spec.id not in SUBMIT_ONLY]
+
+
 def _module_of(spec: CheckSpec) -> object:
     return sys.modules[spec.func.__module__]
 

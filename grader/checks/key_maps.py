@@ -114,3 +114,46 @@ def find_split(expected: Shapes, got: Shapes) -> dict[str, tuple[str, int, int]]
                 start += count
             break
     return split
+
+
+def is_flattened(expected: tuple[int, ...], got: tuple[int, ...]) -> bool:
+    """A layer whose weight is the contract's with every axis after the first flattened: an nn.Linear(C*p*p, D)
+    of (D, C*p*p) where the contract has an nn.Conv2d(C, D, kernel_size=p, stride=p) of (D, C, p, p)."""
+    tail = 1
+    for size in expected[1:]:
+        tail *= size
+    return len(expected) > 2 and len(got) == 2 and tuple(got) == (expected[0], tail)
+
+
+def find_sequential(expected: Shapes, got: Shapes) -> dict[str, str]:
+    """Layers held in an nn.Sequential (``net.0``, ``net.2``) where the contract names them (``fc1``, ``fc2``):
+    student key -> contract key. At one prefix, the Sequential's parameterised layers, in index order, must have
+    exactly the leaves and shapes of the contract's missing layers, in the contract's order."""
+    missing = [k for k in expected if k not in got]
+    unexpected = [k for k in got if k not in expected]
+    mapped: dict[str, str] = {}
+    prefixes = {tuple(k.split(".")[:-3]) for k in unexpected if len(k.split(".")) >= 3}
+    for prefix in sorted(prefixes):
+        depth = len(prefix)
+        layers: dict[str, dict[int, dict[str, tuple[int, ...]]]] = {}
+        for k in unexpected:
+            parts = k.split(".")
+            if len(parts) == depth + 3 and tuple(parts[:depth]) == prefix and parts[depth + 1].isdigit():
+                layers.setdefault(parts[depth], {}).setdefault(int(parts[depth + 1]), {})[parts[-1]] = got[k]
+        wanted: dict[str, dict[str, tuple[int, ...]]] = {}
+        for k in missing:
+            parts = k.split(".")
+            if len(parts) == depth + 2 and tuple(parts[:depth]) == prefix:
+                wanted.setdefault(parts[depth], {})[parts[-1]] = expected[k]
+        for sequence, indexed in sorted(layers.items()):
+            order = [indexed[i] for i in sorted(indexed)]
+            names = list(wanted)
+            if not names or len(order) != len(names) or any(a != wanted[n] for a, n in zip(order, names, strict=True)):
+                continue
+            base = ".".join(prefix + (sequence,))
+            for i, name in zip(sorted(indexed), names, strict=True):
+                for leaf in indexed[i]:
+                    contract = ".".join(prefix + (name, leaf))
+                    mapped[f"{base}.{i}.{leaf}"] = contract
+            break
+    return mapped

@@ -18,7 +18,6 @@ from grader.checks.compare import Tolerance, difference, mismatch_message, requi
 from grader.checks.context import CheckContext
 from grader.checks.flows import Case, outputs_of, prepare, reference_outputs, seeded_reference
 from grader.checks.registry import CheckFailed, Outcome
-from grader.checks.shortcuts import by_question
 from grader.checks.substitution import VIT_INNER_PARTS, Part, substitute
 from grader.checks.variants import matching_variant
 from grader.diagnostics import diagnose_module, hint_from
@@ -87,13 +86,7 @@ def check_end_to_end(
     tol = tol.on(ctx.device)
     pristine = seeded_reference(ctx, cls, case.kwargs, salt="end-to-end")
     reference = copy.deepcopy(pristine)
-    try:
-        prepared = prepare(ctx, name, reference, case.kwargs)
-    except CheckFailed as failure:
-        owners = failure.details.get("contract") and unloadable_parts(ctx, name, pristine, case, parts)
-        if not owners or not library_built(ctx, owners):
-            raise
-        return charged_elsewhere(failure, owners)
+    prepared = prepare(ctx, name, reference, case.kwargs)
     x = ctx.randn(*case.input_shape, salt="end-to-end-input")
     expected, grad_output, expected_grad = reference_outputs(reference, x, ctx, salt="end-to-end")
     state = prepared.fit(reference.state_dict())
@@ -117,61 +110,6 @@ def check_end_to_end(
             details={**details, "grad_max_abs_error": grad_diff.max_abs_error},
         )
     return Outcome(details={**details, "grad_max_abs_error": grad_diff.max_abs_error})
-
-
-def unloadable_parts(
-    ctx: CheckContext, name: str, pristine: nn.Module, case: Case, parts: tuple[Part, ...]
-) -> list[Part]:
-    """The sub-modules whose state alone stops the reference weights loading: with their stand-ins in place
-    (and nothing else), the composite's own parameters map. Innermost first (a block's attention before the
-    block); none when the composite's own parameters cannot be mapped either."""
-    inner = VIT_INNER_PARTS if any(part.path == "blocks.*" for part in parts) else ()
-    others = tuple(part for part in parts if part.path != "blocks.*")
-    trials = [(p,) for p in inner] + [(p,) for p in parts] + [others + inner, parts]
-    for trial in trials:
-        try:
-            prepared = prepare(ctx, name, copy.deepcopy(pristine), case.kwargs, substitute(trial, case.kwargs))
-        except (CheckFailed, StudentError):
-            continue
-        if not prepared.fell_back:
-            return list(trial)
-    return []
-
-
-def library_built(ctx: CheckContext, owners: list[Part]) -> bool:
-    """True when each of ``owners``' questions builds a torch.nn library module in its own code (the
-    from-scratch rule caps that question for it): its maths is the library's, right by construction."""
-    try:
-        used = by_question(ctx.submission.module_source or "")
-    except (SyntaxError, AttributeError, ValueError):
-        return False
-    modules = {q for q, found in used.items() if any(_is_library_module(v.what) for v in found)}
-    return all(part.question in modules for part in owners)
-
-
-def _is_library_module(what: str) -> bool:
-    """``torch.nn.MultiheadAttention``, ``torch.nn.TransformerEncoderLayer``: a class of torch.nn."""
-    return what.startswith("torch.nn.") and what.rsplit(".", 1)[-1][:1].isupper()
-
-
-def charged_elsewhere(failure: CheckFailed, owners: list[Part]) -> Outcome:
-    """Full credit with a note: the composite cannot run with the student's own sub-modules only because they
-    are torch.nn library modules whose parameters carry the library's names; their maths is the library's
-    and their use is charged by the from-scratch cap in their own questions (a mistake is charged once)."""
-    labels = " and ".join(f"your {part.label} ({part.question})" for part in owners)
-    questions = ", ".join(dict.fromkeys(part.question for part in owners))
-    return Outcome(
-        message=(
-            f"Not run: {labels} use a torch.nn library module whose parameters cannot be mapped onto the "
-            f"contract, so the reference weights do not load into your whole module; charged in {questions} "
-            "(written from scratch), not again here."
-        ),
-        details={
-            "charged_in": questions,
-            "unloadable_sub_modules": [part.path for part in owners],
-            "contract": failure.details.get("contract", []),
-        },
-    )
 
 
 def traced_failure(

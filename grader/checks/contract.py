@@ -16,7 +16,15 @@ import torch
 from torch import nn
 
 from grader.checks.compare import fmt_shape
-from grader.checks.key_maps import Shapes, find_fused, find_renames, find_sequential, find_split, is_flattened
+from grader.checks.key_maps import (
+    Shapes,
+    find_fused,
+    find_library,
+    find_renames,
+    find_sequential,
+    find_split,
+    is_flattened,
+)
 
 
 @dataclass
@@ -69,6 +77,16 @@ def plan_state(reference: nn.Module, got: Shapes, class_name: str) -> StatePlan:
     expected = {key: tuple(value.shape) for key, value in reference.state_dict().items()}
     buffers = {key for key, _ in reference.named_buffers()}
     plan = StatePlan()
+    library_renamed, library_fused = find_library(expected, got)
+    if library_fused:
+        plan.renamed.update(library_renamed)
+        got = {library_renamed.get(key, key): shape for key, shape in got.items()}
+        owners = sorted(key[: -len("in_proj_weight")].rstrip(".") for key in library_fused if key.endswith("_weight"))
+        plan.differences.append(
+            f"your self.{', self.'.join(owners)} are torch.nn library modules; graded with the contract's q, k and v "
+            "stacked in their in_proj_weight and proj as their out_proj (and an encoder layer's linear1, linear2 "
+            "as mlp.fc1, mlp.fc2): the contract has its own nn.Linear layers."
+        )
     for (pos, _old, new), keys in sorted(find_renames(expected, got).items()):
         plan.renamed.update(keys)
         path = next(iter(keys)).split(".")[: pos + 1]
@@ -86,7 +104,7 @@ def plan_state(reference: nn.Module, got: Shapes, class_name: str) -> StatePlan:
             "nn.Sequential; graded in that order under the contract's names: name each layer as the contract does."
         )
     got = {plan.renamed.get(key, key): shape for key, shape in got.items()}
-    plan.fused = find_fused(expected, got)
+    plan.fused = {**find_fused(expected, got), **library_fused}
     for own, keys in plan.fused.items():
         del got[own]
         got.update({key: expected[key] for key in keys})

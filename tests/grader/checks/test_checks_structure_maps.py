@@ -1,5 +1,5 @@
 """Right maths in another structure is graded on its maths; a configuration where a mistake vanishes earns
-nothing; an end-to-end run stopped only by a sub-module's unmappable parameters is charged in its question."""
+nothing; torch.nn library modules are graded on their maths through their own parameter names."""
 
 import textwrap
 
@@ -12,6 +12,7 @@ from grader.checks.key_maps import find_sequential, is_flattened
 from reference.bundle import bundle_submission
 from reference.mlp import MLP
 from reference.patch_embedding import PatchEmbedding
+from reference.transformer_block import TransformerBlock
 
 SEQUENTIAL_MLP = """
 class MLP(nn.Module):
@@ -149,14 +150,41 @@ def test_a_configuration_where_the_mistake_vanishes_earns_nothing():
     assert "earns nothing" in verdict.message
 
 
-def test_unmappable_attention_parameters_are_charged_in_q4_not_again_in_the_block():
+def test_library_attention_is_graded_on_its_maths_inside_the_block():
+    """nn.MultiheadAttention's in_proj_weight and out_proj are the contract's q, k, v and proj."""
     verdict = _grade("q5.end_to_end", LIBRARY_ATTENTION)
     assert verdict.status == "passed", verdict.message
-    assert verdict.details["charged_in"] == "Q4" and "charged in Q4" in verdict.message
 
 
-def test_hand_written_unmappable_attention_is_still_charged_end_to_end():
-    """Without a library module nothing vouches for the attention's maths: the block's run stays charged."""
+def test_misconfigured_library_attention_is_charged_end_to_end():
+    """Without batch_first the library attends over the batch: the block's run with it is wrong."""
+    verdict = _grade("q5.end_to_end", LIBRARY_ATTENTION.replace(", batch_first=True", ""))
+    assert verdict.status == "failed" and "differs" in verdict.message, verdict.message
+
+
+def test_a_library_encoder_layer_maps_onto_the_block():
+    student = nn.TransformerEncoderLayer(
+        16, 4, 32, dropout=0.0, activation="gelu", batch_first=True, norm_first=True
+    ).eval()
+    reference = TransformerBlock(16, 4, 2.0).eval()
+    shapes = {f"layer.{key}": tuple(value.shape) for key, value in student.state_dict().items()}
+    plan = plan_state(reference, shapes, "TransformerBlock")
+    assert plan.gradable and plan.fused["layer.self_attn.in_proj_weight"] == [
+        "attn.q.weight",
+        "attn.k.weight",
+        "attn.v.weight",
+    ]
+    assert plan.renamed["layer.linear1.weight"] == "mlp.fc1.weight" and plan.renamed["layer.norm2.bias"] == "norm2.bias"
+    state = fit_state(reference.state_dict(), plan, {})
+    student.load_state_dict({key.removeprefix("layer."): value for key, value in state.items()}, strict=True)
+    x = torch.randn(2, 5, 16)
+    assert torch.allclose(student(x), reference(x), atol=1e-5)
+    wide = {**shapes, "layer.linear1.weight": (2048, 16), "layer.linear1.bias": (2048,)}  # the default width
+    assert not plan_state(reference, wide, "TransformerBlock").gradable
+
+
+def test_unmappable_attention_is_charged_end_to_end():
+    """Nothing shows the attention's maths is right: the block's run with it stays charged."""
     verdict = _grade("q5.end_to_end", BLOCK_DIAGONAL_ATTENTION)
     assert verdict.status == "failed" and "cannot load" in verdict.message
 

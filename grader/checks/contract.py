@@ -16,7 +16,15 @@ import torch
 from torch import nn
 
 from grader.checks.compare import fmt_shape
-from grader.checks.key_maps import Shapes, find_fused, find_renames, find_split
+from grader.checks.key_maps import (
+    Shapes,
+    find_fused,
+    find_library,
+    find_renames,
+    find_sequential,
+    find_split,
+    is_flattened,
+)
 
 
 @dataclass
@@ -27,6 +35,7 @@ class StatePlan:
     renamed: dict[str, str] = field(default_factory=dict)  # student key -> the contract key it is graded as
     fused: dict[str, list[str]] = field(default_factory=dict)  # student key -> contract keys stacked in it
     split: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # student key -> (contract key, rows)
+    flattened: dict[str, tuple[int, ...]] = field(default_factory=dict)  # contract key -> the student's 2-D shape
     own_value: list[str] = field(default_factory=list)  # contract buffers the student computes but does not save
     extra: list[str] = field(default_factory=list)  # student keys outside the contract, kept at the student's value
     differences: list[str] = field(default_factory=list)  # lab-terms sentences, one per difference
@@ -68,6 +77,16 @@ def plan_state(reference: nn.Module, got: Shapes, class_name: str) -> StatePlan:
     expected = {key: tuple(value.shape) for key, value in reference.state_dict().items()}
     buffers = {key for key, _ in reference.named_buffers()}
     plan = StatePlan()
+    library_renamed, library_fused = find_library(expected, got)
+    if library_fused:
+        plan.renamed.update(library_renamed)
+        got = {library_renamed.get(key, key): shape for key, shape in got.items()}
+        owners = sorted(key[: -len("in_proj_weight")].rstrip(".") for key in library_fused if key.endswith("_weight"))
+        plan.differences.append(
+            f"your self.{', self.'.join(owners)} are torch.nn library modules; graded with the contract's q, k and v "
+            "stacked in their in_proj_weight and proj as their out_proj (and an encoder layer's linear1, linear2 "
+            "as mlp.fc1, mlp.fc2): the contract has its own nn.Linear layers."
+        )
     for (pos, _old, new), keys in sorted(find_renames(expected, got).items()):
         plan.renamed.update(keys)
         path = next(iter(keys)).split(".")[: pos + 1]
@@ -75,8 +94,17 @@ def plan_state(reference: nn.Module, got: Shapes, class_name: str) -> StatePlan:
             f"your self.{'.'.join(path)} is the contract's self.{'.'.join(path[:-1] + [new])} under another "
             f"name; it was graded under the contract's name: rename it to {new}."
         )
+    sequential = find_sequential(expected, {plan.renamed.get(key, key): shape for key, shape in got.items()})
+    if sequential:
+        plan.renamed.update(sequential)
+        owners = sorted({key.rsplit(".", 1)[0] for key in sequential})
+        names = sorted({key.rsplit(".", 1)[0] for key in sequential.values()})
+        plan.differences.append(
+            f"your self.{', self.'.join(owners)} hold the contract's self.{', self.'.join(names)} inside an "
+            "nn.Sequential; graded in that order under the contract's names: name each layer as the contract does."
+        )
     got = {plan.renamed.get(key, key): shape for key, shape in got.items()}
-    plan.fused = find_fused(expected, got)
+    plan.fused = {**find_fused(expected, got), **library_fused}
     for own, keys in plan.fused.items():
         del got[own]
         got.update({key: expected[key] for key in keys})
@@ -157,6 +185,14 @@ def plan_state(reference: nn.Module, got: Shapes, class_name: str) -> StatePlan:
     for key in sorted(set(expected) & set(got)):
         if tuple(expected[key]) != tuple(got[key]):
             prefix, owner, _ = _owner(reference, key)
+            if is_flattened(expected[key], got[key]):
+                plan.flattened[key] = tuple(got[key])
+                plan.differences.append(
+                    f"{key} has shape {fmt_shape(got[key])} in your {class_name}, the contract's {_describe(owner)} "
+                    f"{_attr(prefix)} has {fmt_shape(expected[key])}; graded with the contract's weight flattened "
+                    "row-major (patches flattened channel, then row, then column): use the contract's layer."
+                )
+                continue
             plan.unresolved.append(
                 f"{key} has shape {fmt_shape(got[key])} in your {class_name}, the contract's {_describe(owner)} "
                 f"{_attr(prefix)} has {fmt_shape(expected[key])}."
@@ -186,6 +222,9 @@ def fit_state(
     for own, (key, start, stop) in plan.split.items():
         fitted.pop(key, None)
         fitted[own] = state[key][start:stop]  # head i's rows of the contract's layer
+    for key, shape in plan.flattened.items():
+        if key in fitted:
+            fitted[key] = fitted[key].reshape(shape)  # (D, C, p, p) -> (D, C*p*p), row-major
     fitted.update({key: own_state[key] for key in plan.extra if key in own_state})
     return fitted
 

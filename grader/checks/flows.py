@@ -30,6 +30,7 @@ from grader.checks.fitting import (  # noqa: F401 - re-exported: the question mo
 )
 from grader.checks.registry import CheckFailed, Outcome
 from grader.checks.substitution import fallback_note
+from grader.checks.vanished import record_failure, record_pass, withdraw_vanished
 from grader.checks.variants import matching_variant
 from grader.diagnostics import diagnose_module, hint_from
 from grader.diagnostics.match import still_matching
@@ -96,6 +97,7 @@ def check_equivalence(
             errors.append(error)
             failures.append(CheckFailed(f"your code raised {error.kind}: {error.message}"))
             figures.append({"config": case.config(), "passed": False, "error": f"{error.kind}: {error.message}"})
+    withdraw_vanished(figures, failures, memo, tol, name)
     return configurations_outcome(figures, failures, errors, len(cases))
 
 
@@ -172,6 +174,7 @@ def equivalence_case(
             ),
             details={"config": case.config(), "tolerance": str(tol), **grad_diff.as_details()},
         )
+    record_pass(memo, i, reference, x)
     return {**details, "grad_max_abs_error": grad_diff.max_abs_error}
 
 
@@ -199,6 +202,7 @@ def wrong_output(
     else:
         diagnoses = diagnose_module(reference, x, got, tol, questions={question} if own_only else None)
         memo["diagnoses"] = diagnoses
+    record_failure(memo, diagnoses)
     hint, matched = hint_from(diagnoses, f"a {cls.__name__}", default_hint)
     if prepared.fell_back:
         hint = f"{hint} Note: {prepared.notes[-1]}"

@@ -114,3 +114,96 @@ def find_split(expected: Shapes, got: Shapes) -> dict[str, tuple[str, int, int]]
                 start += count
             break
     return split
+
+
+def is_flattened(expected: tuple[int, ...], got: tuple[int, ...]) -> bool:
+    """A layer whose weight is the contract's with every axis after the first flattened: an nn.Linear(C*p*p, D)
+    of (D, C*p*p) where the contract has an nn.Conv2d(C, D, kernel_size=p, stride=p) of (D, C, p, p)."""
+    tail = 1
+    for size in expected[1:]:
+        tail *= size
+    return len(expected) > 2 and len(got) == 2 and tuple(got) == (expected[0], tail)
+
+
+def find_sequential(expected: Shapes, got: Shapes) -> dict[str, str]:
+    """Layers held in an nn.Sequential (``net.0``, ``net.2``) where the contract names them (``fc1``, ``fc2``):
+    student key -> contract key. At one prefix, the Sequential's parameterised layers, in index order, must have
+    exactly the leaves and shapes of the contract's missing layers, in the contract's order."""
+    missing = [k for k in expected if k not in got]
+    unexpected = [k for k in got if k not in expected]
+    mapped: dict[str, str] = {}
+    prefixes = {tuple(k.split(".")[:-3]) for k in unexpected if len(k.split(".")) >= 3}
+    for prefix in sorted(prefixes):
+        depth = len(prefix)
+        layers: dict[str, dict[int, dict[str, tuple[int, ...]]]] = {}
+        for k in unexpected:
+            parts = k.split(".")
+            if len(parts) == depth + 3 and tuple(parts[:depth]) == prefix and parts[depth + 1].isdigit():
+                layers.setdefault(parts[depth], {}).setdefault(int(parts[depth + 1]), {})[parts[-1]] = got[k]
+        wanted: dict[str, dict[str, tuple[int, ...]]] = {}
+        for k in missing:
+            parts = k.split(".")
+            if len(parts) == depth + 2 and tuple(parts[:depth]) == prefix:
+                wanted.setdefault(parts[depth], {})[parts[-1]] = expected[k]
+        for sequence, indexed in sorted(layers.items()):
+            order = [indexed[i] for i in sorted(indexed)]
+            names = list(wanted)
+            if not names or len(order) != len(names) or any(a != wanted[n] for a, n in zip(order, names, strict=True)):
+                continue
+            base = ".".join(prefix + (sequence,))
+            for i, name in zip(sorted(indexed), names, strict=True):
+                for leaf in indexed[i]:
+                    contract = ".".join(prefix + (name, leaf))
+                    mapped[f"{base}.{i}.{leaf}"] = contract
+            break
+    return mapped
+
+
+ENCODER_LAYER_NAMES = (("linear1", "mlp.fc1"), ("linear2", "mlp.fc2"), ("norm1", "norm1"), ("norm2", "norm2"))
+
+
+def _library_attention_prefix(expected: Shapes, got: Shapes, own: str) -> str | None:
+    """The contract prefix (``attn.``, ``blocks.0.attn.``) whose q, k, v and proj an nn.MultiheadAttention at
+    ``own`` (``attn.mha.``, ``blocks.0.layer.self_attn.``) holds: the nearest enclosing one, itself or its
+    ``attn`` child, where all four are missing with the shapes the library's in_proj_weight implies."""
+    parts = own.rstrip(".").split(".")
+    rows, columns = got[own + "in_proj_weight"]
+    for depth in range(len(parts), -1, -1):
+        base = ".".join(parts[:depth]) + "." if depth else ""
+        for prefix in (base, base + "attn."):
+            keys = [f"{prefix}{name}.weight" for name in ("q", "k", "v", "proj")]
+            if all(k in expected and k not in got and expected[k] == (columns, columns) for k in keys):
+                return prefix if rows == 3 * columns else None
+    return None
+
+
+def find_library(expected: Shapes, got: Shapes) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """torch.nn library modules under their own parameter names: an nn.MultiheadAttention's ``in_proj_weight``
+    (q, k, v stacked) and ``out_proj`` are the contract's q, k, v and proj; an nn.TransformerEncoderLayer's
+    ``linear1``, ``linear2``, ``norm1``, ``norm2`` are the block's mlp.fc1, mlp.fc2, norm1, norm2.
+    (renamed: student key -> contract key, fused: student key -> contract keys stacked in it)."""
+    renamed: dict[str, str] = {}
+    fused: dict[str, list[str]] = {}
+    for key in sorted(got):
+        if not key.endswith("in_proj_weight") or key in expected:
+            continue
+        own = key[: -len("in_proj_weight")]
+        prefix = _library_attention_prefix(expected, got, own)
+        if prefix is None:
+            continue
+        fused[key] = [f"{prefix}{name}.weight" for name in "qkv"]
+        if own + "in_proj_bias" in got:
+            fused[own + "in_proj_bias"] = [f"{prefix}{name}.bias" for name in "qkv"]
+        pairs = {f"{own}out_proj.{leaf}": f"{prefix}proj.{leaf}" for leaf in ("weight", "bias")}
+        if own.endswith("self_attn.") and prefix.endswith("attn."):  # an nn.TransformerEncoderLayer
+            layer, block = own[: -len("self_attn.")], prefix[: -len("attn.")]
+            for mine, theirs in ENCODER_LAYER_NAMES:
+                pairs.update({f"{layer}{mine}.{leaf}": f"{block}{theirs}.{leaf}" for leaf in ("weight", "bias")})
+        renamed.update(
+            {
+                mine: theirs
+                for mine, theirs in pairs.items()
+                if mine in got and theirs in expected and theirs not in got and got[mine] == expected[theirs]
+            }
+        )
+    return renamed, fused

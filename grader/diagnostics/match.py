@@ -182,3 +182,17 @@ def still_matching(
     """Those of ``diagnoses`` (found at another configuration) that also explain ``got`` on ``x``."""
     tried = _scored(reference, x, got, _run(reference, x), tol, [d.mistakes for d in diagnoses])
     return [d for d in tried if d.exact]
+
+
+def vanishing(reference: nn.Module, x: torch.Tensor, tol: Tolerance, diagnoses: Sequence[Diagnosis]) -> list[Diagnosis]:
+    """Those of ``diagnoses`` whose variant gives the reference's own output on ``x`` (the mistake vanishes
+    there, e.g. heads split without a transpose when there is one head), within ``tol``."""
+    expected = _run(reference, x)
+    if expected is None:
+        return []
+    found = []
+    for diagnosis in diagnoses:
+        out = _run_swapped(reference, diagnosis.mistakes, x)
+        if out is not None and is_close(out, expected, tol):
+            found.append(diagnosis)
+    return found

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from grader.api import grade_files
+from grader.devices import DeviceError, parse_device
 from grader.formats import FORMATS, render
 from grader.report import Report
 from grader.settings import GraderSettings
@@ -36,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="GLOB",
         help="keep only checks whose id matches a glob, e.g. 'q[1-6].*' '*.shape'",
     )
-    parser.add_argument("--device", choices=("cpu", "cuda", "auto"), help="default: $VITGRADE_DEVICE or auto")
+    parser.add_argument("--device", type=_device, help="cpu, cuda, cuda:N or auto (default: $VITGRADE_DEVICE or auto)")
     parser.add_argument("--data-profile", choices=("bundled", "full"), default="bundled")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fail-under", type=float, metavar="SCORE", help="exit 1 when the score is below SCORE")
@@ -94,3 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     if show_progress or args.output:
         sys.stderr.write(f"score {report.score:g} / {report.max_score:g}; {report.message}\n".replace("; \n", "\n"))
     return exit_code(report, args.fail_under)
+
+
+def _device(text: str) -> str:
+    """argparse type of ``--device``: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``, with the accepted forms on error."""
+    try:
+        return str(parse_device(text))
+    except DeviceError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None

@@ -22,6 +22,7 @@ import torch
 
 import grader
 from grader import checks as _checks  # noqa: F401 - importing the package registers every check
+from grader import devices
 from grader.checks.context import CheckContext
 from grader.checks.registry import REGISTRY, CheckSpec
 from grader.checks.scratch_cap import apply_from_scratch_rule
@@ -52,14 +53,14 @@ class GraderFault(Exception):
 
 
 def resolve_device(device: str) -> str:
-    """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``; ``cuda`` without a GPU is a grader fault."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise GraderFault("--device cuda was asked for, but torch sees no CUDA device on the grading machine.")
-    if device not in ("cpu", "cuda"):
-        raise GraderFault(f"Unknown device {device!r}; expected cpu, cuda or auto.")
-    return device
+    """``cpu``, ``cuda``, ``cuda:N`` or ``auto`` (-> ``cuda`` when torch sees a GPU, else ``cpu``); a device this
+    machine does not have, or an unknown name, is a grader fault."""
+    try:
+        return devices.resolve_device(
+            device, cuda_available=torch.cuda.is_available(), cuda_count=torch.cuda.device_count()
+        )
+    except devices.DeviceError as error:
+        raise GraderFault(str(error)) from None
 
 
 def _order_key(spec: CheckSpec) -> tuple[int, int, str]:

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from grader.devices import parse_device, parse_devices
 from grader.intake import limits
 
 DEFAULT_VAR_DIR = Path("var")
@@ -65,8 +66,8 @@ class Settings(BaseSettings):
     def slot_devices(self) -> list[str]:
         """One device per grading slot."""
         if self.devices:
-            return [d.strip() for d in self.devices.split(",") if d.strip()]
-        return [self.device] * max(1, self.worker_concurrency)
+            return parse_devices(self.devices)
+        return [str(parse_device(self.device))] * max(1, self.worker_concurrency)
 
     @property
     def select_globs(self) -> list[str] | None:

@@ -22,6 +22,7 @@ import threading
 import time
 from pathlib import Path
 
+from grader.devices import child_device, child_environment
 from grader.sandbox.cgroup import SandboxCgroup
 from grader.sandbox.cgroup import remove_stale as remove_stale_cgroups
 from grader.sandbox.forkserver import fork_server
@@ -219,12 +220,12 @@ class ChildProcess:
         try:
             if start_method == "zygote":
                 self.popen = None
-                serve = {"module": f"{plan.child_workdir}/{MODULE_FILE}", "device": device}
+                serve = {"module": f"{plan.child_workdir}/{MODULE_FILE}", "device": child_device(device)}
                 serve |= {"threads": limits.torch_threads, "audit": plan.level == "none"}
                 message = {"plan": dataclasses.asdict(plan), "serve": serve, "env": env}
                 self.pid = fork_server().spawn(message, (request_r, reply_w, log_w))
             else:
-                self.popen = self._exec(plan, limits, device, env, request_r, reply_w, log_w)
+                self.popen = self._exec(plan, limits, child_device(device), env, request_r, reply_w, log_w)
                 self.pid = self.popen.pid
         except BaseException:
             for fd in (request_r, self.request_w, self.reply_r, reply_w, log_r, log_w):
@@ -304,9 +305,19 @@ def child_env(plan: IsolationPlan, limits: SandboxLimits, device: str) -> dict[s
         "XDG_CACHE_HOME": f"{plan.child_workdir}/.cache",
         "CUBLAS_WORKSPACE_CONFIG": ":4096:8",
     }
-    if device.startswith("cuda") and "CUDA_VISIBLE_DEVICES" in os.environ:
-        env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
+    env.update(visible_gpus(device, os.environ.get("CUDA_VISIBLE_DEVICES")))
     return env
+
+
+def visible_gpus(device: str, inherited: str | None) -> dict[str, str]:
+    """``CUDA_VISIBLE_DEVICES`` of a child of the slot ``device``: only its own GPU (``cuda:N`` is the N-th GPU
+    this process sees, itself possibly a subset), none for a CPU child, the grader's own set for ``cuda``."""
+    wanted = child_environment(device)
+    if inherited is None or "CUDA_VISIBLE_DEVICES" not in wanted or not wanted["CUDA_VISIBLE_DEVICES"]:
+        return wanted if wanted or inherited is None else {"CUDA_VISIBLE_DEVICES": inherited}
+    ours = [item.strip() for item in inherited.split(",") if item.strip()]
+    index = int(wanted["CUDA_VISIBLE_DEVICES"])
+    return {"CUDA_VISIBLE_DEVICES": ours[index] if index < len(ours) else wanted["CUDA_VISIBLE_DEVICES"]}
 
 
 class WorkDir:

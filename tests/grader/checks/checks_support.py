@@ -5,7 +5,6 @@ tests wrote themselves (the reference and its known-mistake variants): a fake in
 never a way to run student code. The real ``Sandbox`` is used by the integration tests.
 """
 
-import inspect
 import secrets
 import tempfile
 from dataclasses import dataclass, field
@@ -25,11 +24,9 @@ import grader.checks.q6_vit
 import grader.checks.static  # noqa: F401 - importing registers the checks
 from grader.checks.context import CheckContext
 from grader.checks.registry import REGISTRY, CheckFailed, Outcome, Skip
-from grader.diagnostics import positional
-from grader.diagnostics.catalog import Mistake
+from grader.diagnostics.sources import check_for, mistake_source  # noqa: F401 - the tests import them from here
 from grader.sandbox.errors import StudentError
 from grader.sandbox.harness import Harness
-from reference.bundle import bundle_submission
 
 Q1_Q6_CHECKS = sorted(
     check_id for check_id in REGISTRY if check_id.split(".")[0] in {"q1", "q2", "q3", "q4", "q5", "q6", "static"}
@@ -95,27 +92,3 @@ def grade(check_id: str, sandbox: Any, source: str, seed: int = 0) -> Verdict:
     assert isinstance(outcome, Outcome)
     status = "passed" if outcome.fraction >= 1.0 else "failed"
     return Verdict(status, outcome.fraction, outcome.message, outcome.hint, outcome.details)
-
-
-def mistake_source(mistake: Mistake) -> str:
-    """The reference bundle with ``mistake`` made the way a student would: the variant class (or function)
-    appended and bound to the contract's name, so every class that uses it (Q5, Q6) picks it up."""
-    lines = ["", "", "import math", "import torch.nn.functional as F", ""]
-    if mistake.function is not None:
-        helpers = [positional._table, positional._interleave]
-        lines += [inspect.getsource(f) for f in (*helpers, mistake.function)]
-        lines.append(f"sinusoidal_positional_encoding = {mistake.function.__name__}")
-    else:
-        chain = [
-            c for c in reversed(mistake.variant.__mro__) if issubclass(c, mistake.target) and c is not mistake.target
-        ]
-        lines += [inspect.getsource(c) for c in chain]
-        lines.append(f"{mistake.target.__name__} = {mistake.variant.__name__}")
-    return bundle_submission() + "\n".join(lines) + "\n"
-
-
-def check_for(mistake: Mistake) -> str:
-    """The check that must catch and name ``mistake`` first."""
-    if mistake.function is not None:
-        return "q6.sinusoidal"
-    return f"{mistake.question.lower()}.equivalence"

@@ -33,6 +33,12 @@ def _describe(what: str, mistake: Mapping[str, str], exact: bool, explained: flo
     )
 
 
+def matched_hint(what: str, matched: list[Mapping[str, str]]) -> str:
+    """The hint for known mistakes that each give exactly this output (one, or several to choose from)."""
+    texts = [_describe(what, mistake, True, 1.0) for mistake in matched]
+    return texts[0] if len(texts) == 1 else "Several known mistakes give this output. " + " Or: ".join(texts)
+
+
 def named_hint(
     got: torch.Tensor,
     expected: torch.Tensor,
@@ -55,9 +61,7 @@ def named_hint(
         if explained >= EXPLAINED:
             close.append((explained, mistake_id))
     if exact:
-        texts = [_describe(what, mistakes[m], True, 1.0) for m in exact]
-        hint = texts[0] if len(texts) == 1 else "Several known mistakes give this output. " + " Or: ".join(texts)
-        return hint, [[m] for m in exact]
+        return matched_hint(what, [mistakes[m] for m in exact]), [[m] for m in exact]
     if close:
         explained, best = max(close)
         return _describe(what, mistakes[best], False, explained) + FULL_DIAGNOSIS, [[best]]

@@ -18,7 +18,7 @@ from vitgrade_student.compare import (
     mismatch_message,
     require_shape,
 )
-from vitgrade_student.diagnose import named_hint
+from vitgrade_student.diagnose import matched_hint, named_hint
 from vitgrade_student.fixtures import CheckData, Fixtures, Request
 from vitgrade_student.flows import answer, config_of, configurations_outcome, permutation_and_mixing
 
@@ -200,12 +200,8 @@ def q6_sinusoidal(names: Names, data: CheckData, fixtures: Fixtures) -> Any:
     hint, matched = data.default_hint, []
     if failures and tables:
         matched = _function_mistakes(data, tables, tol)
-        texts = [
-            f"Your output matches an encoding with {m['name']} ({m['question']}). {m['hint']}"
-            for m in (fixtures.mistakes[i] for i in matched)
-        ]
-        if texts:
-            hint = texts[0] if len(texts) == 1 else "Several known mistakes give this output. " + " Or: ".join(texts)
+        if matched:
+            hint = matched_hint("an encoding", [fixtures.mistakes[i] for i in matched])
     known = [[m] for m in matched]
     failures = [CheckFailed(f.message, hint=hint, details={"known_mistakes": known}) for f in failures]
     return configurations_outcome(figures, failures, errors, len(data.requests))

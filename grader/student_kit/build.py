@@ -22,8 +22,7 @@ from grader.student_kit import annotate, public
 from grader.student_kit.recording import Recorded, RecordingSandbox
 from reference.bundle import bundle_submission
 from vitgrade_student import __version__
-
-FORMAT = 1
+from vitgrade_student.fixtures import FORMAT  # the format the kit reads: one number for both sides
 
 
 class _Store:

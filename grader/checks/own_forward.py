@@ -112,7 +112,13 @@ def probe_forward(ctx: CheckContext, recipe: AccuracyRecipe, images: torch.Tenso
 
 
 def scored_forward(
-    ctx: CheckContext, recipe: AccuracyRecipe, probe: Probe, state: dict, images: torch.Tensor, trusted, settings
+    ctx: CheckContext,
+    recipe: AccuracyRecipe,
+    probe: Probe,
+    state: dict,
+    images: torch.Tensor,
+    trusted: torch.Tensor,
+    settings: GraderSettings,
 ) -> Forward:
     """The logits the trained weights are scored with (``trusted``: the reference's, computed here)."""
     if probe.kind == "reference":
@@ -126,10 +132,9 @@ def scored_forward(
 
 
 def own_forward(
-    ctx: CheckContext, recipe: AccuracyRecipe, state: dict, images: torch.Tensor, why: str, settings
+    ctx: CheckContext, recipe: AccuracyRecipe, state: dict, images: torch.Tensor, why: str, settings: GraderSettings
 ) -> Forward:
     """The capped path: the ViT's own logits for the trained weights, from a fresh child (none if it fails)."""
-    settings = settings or GraderSettings()
     capped = f"{why}; worth at most {OWN_FORWARD_SHARE:.0%} of Q7, as the grader cannot verify it"
     details: dict[str, Any] = {"forward": "own", "own_forward_share": OWN_FORWARD_SHARE}
     limits = settings.limits.model_copy(update={"total_timeout_s": min(settings.limits.total_timeout_s, BUDGET_S)})

@@ -89,14 +89,25 @@ def contract_weights(recipe: AccuracyRecipe, tensors: dict[str, torch.Tensor]) -
     return checked_state(expected, state_from_reply(tensors), describe(recipe.model))
 
 
-def trusted_logits(recipe: AccuracyRecipe, state: dict[str, torch.Tensor], images: torch.Tensor) -> torch.Tensor:
-    """Logits (N, num_classes) of the uint8 ``images``, computed here by the reference ViT loaded with ``state``."""
+def reference_vit(recipe: AccuracyRecipe, state: dict[str, torch.Tensor]) -> ViT:
+    """The reference ``ViT(**recipe.model)`` loaded (strictly) with ``state``, in eval mode."""
     model = ViT(**recipe.model)
     model.load_state_dict(state, strict=True)
-    model.eval()
+    return model.eval()
+
+
+def module_logits(model: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """Logits (N, num_classes) of the uint8 ``images`` (N >= 1) by a trusted module, 500 at a time, here."""
     with one_thread(), torch.no_grad():
-        chunks = [model(normalize(images[i : i + 500], torch)) for i in range(0, len(images), 500)]  # (500, 10) each
-    return torch.cat(chunks) if chunks else torch.zeros(0, recipe.model.get("num_classes", 10))
+        return torch.cat([model(normalize(images[i : i + 500], torch)) for i in range(0, len(images), 500)])
+
+
+def trusted_logits(recipe: AccuracyRecipe, state: dict[str, torch.Tensor], images: torch.Tensor) -> torch.Tensor:
+    """Logits (N, num_classes) of the uint8 ``images``, computed here by the reference ViT loaded with ``state``."""
+    model = reference_vit(recipe, state)
+    if len(images) == 0:
+        return torch.zeros(0, recipe.model.get("num_classes", 10))
+    return module_logits(model, images)
 
 
 def accuracy_of(predictions: object, labels: torch.Tensor) -> float:

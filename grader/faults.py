@@ -35,13 +35,10 @@ STUDENT_FRAME = re.compile(r'^\s*File "[^"]*", line \d+', re.MULTILINE)
 EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?([A-Za-z_]\w*)(?::|$)")
 
 
-def exception_type(message: str, traceback: str = "") -> str:
-    """The exception's class name from 'ModuleNotFoundError: ...' (the message, else the traceback's last line)."""
-    for text in (message, *reversed((traceback or "").strip().splitlines()[-1:])):
-        match = EXCEPTION_LINE.match((text or "").strip())
-        if match:
-            return match.group(1)
-    return ""
+def exception_type(line: str) -> str:
+    """The exception's class name from a line like 'ModuleNotFoundError: ...'; "" when it names none."""
+    match = EXCEPTION_LINE.match((line or "").strip())
+    return match.group(1) if match else ""
 
 
 def has_student_frame(traceback: str) -> bool:

@@ -8,6 +8,7 @@ own model, whose forward the parent runs itself (docs/architecture.md, "What the
 """
 
 import contextlib
+import math
 from collections.abc import Iterator
 
 import torch
@@ -68,7 +69,7 @@ def _checked(expected: dict[str, tuple[int, ...]], got: dict[str, torch.Tensor],
             + "; ".join(p for p in parts if p)
             + f" (expected {len(expected)} tensors, got {len(got)})"
         )
-    limit = 8 * sum(_numel(shape) for shape in expected.values())
+    limit = 8 * sum(math.prod(shape) for shape in expected.values())
     size = sum(t.numel() * t.element_size() for t in got.values() if type(t) is torch.Tensor)
     if size > limit:
         raise WeightsRefused(f"the weights of {what} weigh {size} bytes, more than the {limit} bytes they can")
@@ -90,13 +91,6 @@ def _checked(expected: dict[str, tuple[int, ...]], got: dict[str, torch.Tensor],
             raise WeightsRefused(f"{key} of {what} holds NaN or inf")
         state[key] = tensor.detach().to(torch.float32).contiguous()
     return state
-
-
-def _numel(shape: tuple[int, ...]) -> int:
-    count = 1
-    for size in shape:
-        count *= size
-    return count
 
 
 @contextlib.contextmanager

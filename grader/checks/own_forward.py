@@ -21,15 +21,14 @@ from typing import Any
 
 import torch
 
-from grader.baseline import AccuracyRecipe, trusted_logits
+from grader.baseline import AccuracyRecipe, module_logits, reference_vit, trusted_logits
 from grader.checks.compare import Tolerance, is_close
 from grader.checks.context import CheckContext
 from grader.checks.flows import seeded_reference
 from grader.diagnostics import Mistake, applicable, with_mistakes
 from grader.sandbox import Sandbox, SandboxError, StudentError
-from grader.sandbox.harness import normalize
 from grader.settings import GraderSettings
-from grader.weights import as_reply_tensors, one_thread
+from grader.weights import as_reply_tensors
 from reference.vit import ViT
 
 OWN_FORWARD_SHARE = 1 / 3  # the most Q7 pays when the parent cannot reproduce the forward (5 of 15 points)
@@ -65,27 +64,18 @@ def logits_in_child(
     return logits.float()
 
 
-def variant_logits(model: torch.nn.Module, images: torch.Tensor) -> torch.Tensor:
-    """Logits (N, classes) of uint8 ``images`` by a trusted module (the reference or one of its variants)."""
-    with one_thread(), torch.no_grad():
-        return torch.cat([model(normalize(images[i : i + 500], torch)) for i in range(0, len(images), 500)])
-
-
 def matching_mistake(recipe: AccuracyRecipe, probe: dict, images: torch.Tensor, got: torch.Tensor, tol: Tolerance):
     """The known mistake whose variant, with the probe weights, gives the child's probe logits; else None."""
-    reference = ViT(**recipe.model)
-    reference.load_state_dict(probe, strict=True)
-    for mistake in applicable(reference.eval()):
-        if is_close(got, variant_logits(with_mistakes(reference, [mistake]), images), tol):
+    reference = reference_vit(recipe, probe)
+    for mistake in applicable(reference):
+        if is_close(got, module_logits(with_mistakes(reference, [mistake]), images), tol):
             return mistake
     return None
 
 
 def with_mistake(recipe: AccuracyRecipe, state: dict, mistake: Mistake) -> torch.nn.Module:
     """The reference ``ViT`` with ``mistake``, loaded with the trained weights, in eval mode."""
-    reference = ViT(**recipe.model)
-    reference.load_state_dict(state, strict=True)
-    return with_mistakes(reference.eval(), [mistake])
+    return with_mistakes(reference_vit(recipe, state), [mistake])
 
 
 @dataclass
@@ -122,24 +112,29 @@ def probe_forward(ctx: CheckContext, recipe: AccuracyRecipe, images: torch.Tenso
 
 
 def scored_forward(
-    ctx: CheckContext, recipe: AccuracyRecipe, probe: Probe, state: dict, images: torch.Tensor, trusted, settings
+    ctx: CheckContext,
+    recipe: AccuracyRecipe,
+    probe: Probe,
+    state: dict,
+    images: torch.Tensor,
+    trusted: torch.Tensor,
+    settings: GraderSettings,
 ) -> Forward:
     """The logits the trained weights are scored with (``trusted``: the reference's, computed here)."""
     if probe.kind == "reference":
         message = "logits computed by the grader: the reference ViT with your trained weights"
         return Forward(1.0, trusted, message, {"forward": "reference"})
     if probe.kind == "known_mistake":
-        logits = variant_logits(with_mistake(recipe, state, probe.mistake), images)
+        logits = module_logits(with_mistake(recipe, state, probe.mistake), images)
         message = f"logits computed by the grader: the reference ViT with your mistake ({probe.mistake.name})"
         return Forward(1.0, logits, message, {"forward": "known_mistake", "known_mistake": probe.mistake.id})
     return own_forward(ctx, recipe, state, images, probe.why, settings)
 
 
 def own_forward(
-    ctx: CheckContext, recipe: AccuracyRecipe, state: dict, images: torch.Tensor, why: str, settings
+    ctx: CheckContext, recipe: AccuracyRecipe, state: dict, images: torch.Tensor, why: str, settings: GraderSettings
 ) -> Forward:
     """The capped path: the ViT's own logits for the trained weights, from a fresh child (none if it fails)."""
-    settings = settings or GraderSettings()
     capped = f"{why}; worth at most {OWN_FORWARD_SHARE:.0%} of Q7, as the grader cannot verify it"
     details: dict[str, Any] = {"forward": "own", "own_forward_share": OWN_FORWARD_SHARE}
     limits = settings.limits.model_copy(update={"total_timeout_s": min(settings.limits.total_timeout_s, BUDGET_S)})

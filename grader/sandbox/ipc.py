@@ -12,6 +12,7 @@ objects in ``/dev/shm``.
 import ctypes
 import ctypes.util
 import errno
+import functools
 import json
 import logging
 import os
@@ -52,9 +53,15 @@ def sysv_objects(uid: int) -> list[tuple[str, int]]:
     return found
 
 
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    """libc, found once (``find_library`` runs ``ldconfig``) and only when an object is to be removed."""
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+
 def _remove(kind: str, ident: int) -> int:
     """IPC_RMID one object; 0, or the errno."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc = _libc()
     if kind == "shm":
         result = libc.shmctl(ident, IPC_RMID, None)
     elif kind == "msg":

@@ -12,7 +12,8 @@ import torch
 from grader.sandbox.errors import StudentError
 
 MIB = 1 << 20
-# Names a reply may hold beyond expected_tensors: a prefix per op (state dicts).
+# Names a reply may hold beyond expected_tensors: a prefix per op (state dicts, as ``state.<key>``; the check
+# compares the names with a model the parent built, grader/weights.py, so they are kept whatever they are).
 OPTIONAL_PREFIXES: dict[str, tuple[str, ...]] = {
     "forward": ("state.",),
     "train": ("state.",),
@@ -60,9 +61,6 @@ VALUE_RULES: dict[str, dict[str, Any]] = {
     "predict": {},
     "timm": {},
 }
-# Ops whose reply carries a state dict as ``state.<key>`` tensors; the check compares the names with a
-# model the parent built (grader/weights.py), so they are kept here whatever they are.
-STATE_OPS = {"forward", "train", "timm"}
 
 # Values checked only when present: asked for by the request, or read as empty when missing.
 OPTIONAL_VALUE_RULES: dict[str, dict[str, Any]] = {
@@ -100,13 +98,12 @@ def check_reply(
     for key, rule in OPTIONAL_VALUE_RULES.get(op, {}).items():
         if key in values and not rule(values[key]):
             raise StudentError("bad_output", f"the reply's value {key!r} is malformed: {values.get(key)!r:.200}")
-    missing = expected_tensors(op, args, sent) - tensors.keys()
+    expected = expected_tensors(op, args, sent)
+    missing = expected - tensors.keys()
     if missing:
         raise StudentError("bad_output", f"the reply lacks the tensors {sorted(missing)}")
-    keep = expected_tensors(op, args, sent) | (
-        {k for k in tensors if k.startswith("state.")} if op in STATE_OPS else set()
-    )
-    return values, {k: v for k, v in tensors.items() if k in keep}
+    prefixes = OPTIONAL_PREFIXES.get(op, ())
+    return values, {k: v for k, v in tensors.items() if k in expected or k.startswith(prefixes)}
 
 
 def tensor_allowed(op: str, args: dict[str, Any], sent: dict[str, torch.Tensor] | None):

@@ -48,8 +48,7 @@ def _matches_with(
     if tuple(got.output.shape) != tuple(expected.shape):
         return False
     diff = difference(got.output, expected, tol)
-    close = lambda a, b: difference(a, b, tol).within  # noqa: E731
-    return diff.within or matching_variant(reference, x, got.output, close, False, diff.max_abs_error) is not None
+    return diff.within or matching_variant(reference, x, got.output, diff, tol) is not None
 
 
 def culprits(run: Callable[[tuple[Part, ...]], bool], parts: tuple[Part, ...]) -> list[Part]:
@@ -95,8 +94,7 @@ def check_end_to_end(
     diff = difference(got.output, expected, tol)
     details: dict[str, Any] = {"config": case.config(), "tolerance": str(tol), **diff.as_details()}
     details.update(prepared.details())
-    close = lambda a, b: difference(a, b, tol).within  # noqa: E731
-    accepted = matching_variant(reference, x, got.output, close, diff.within, diff.max_abs_error)
+    accepted = matching_variant(reference, x, got.output, diff, tol)
     if not diff.within and accepted is None:
         raise traced_failure(ctx, name, cls, pristine, reference, case, x, got.output, diff, tol, parts, details)
     if accepted is not None:

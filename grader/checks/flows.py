@@ -157,8 +157,7 @@ def equivalence_case(
     diff = difference(got.output, expected, tol)
     details = {"config": case.config(), "passed": True, "tolerance": str(tol), **diff.as_details()}
     details.update(prepared.details())
-    close = lambda a, b: difference(a, b, tol).within  # noqa: E731
-    accepted = matching_variant(reference, x, got.output, close, diff.within, diff.max_abs_error)
+    accepted = matching_variant(reference, x, got.output, diff, tol)
     if not diff.within and accepted is None:
         raise wrong_output(reference, x, got.output, diff, tol, name, cls, case, prepared, default_hint, question, memo)
     if accepted is not None:

@@ -70,8 +70,7 @@ def property_(ctx: CheckContext) -> Outcome:
     details = {"max_abs_error": diff.max_abs_error, "tolerance": str(tol), **prepared.details()}
     if diff.within:
         return Outcome(details=details)
-    close = lambda a, b: difference(a, b, tol).within  # noqa: E731
-    accepted = matching_variant(reference, x, got, close, False, diff.max_abs_error)
+    accepted = matching_variant(reference, x, got, diff, tol)
     if accepted is not None:
         return Outcome(details={**details, "notes": [*details.get("notes", []), accepted[0].note]})
     hint, matched = hint_from(diagnose_module(reference, x, got, tol, pairs=False), "an MLP", DEFAULT_HINT)

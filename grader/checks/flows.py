@@ -153,7 +153,7 @@ def equivalence_case(
     require_shape(got.output, tuple(expected.shape), f"{name} output", case.config())
     if prepared.substitute is not None and got.substitution_errors and not prepared.fell_back:
         prepared.probe = replace(prepared.probe, substitution_errors=got.substitution_errors)  # ran without them
-        prepared.notes.append(fallback_note(got.substitution_errors, "sub-modules"))
+        prepared.notes.append(fallback_note(got.substitution_errors))
     diff = difference(got.output, expected, tol)
     details = {"config": case.config(), "passed": True, "tolerance": str(tol), **diff.as_details()}
     details.update(prepared.details())

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from grader.checks import remote
-from grader.checks.compare import Tolerance, difference, mismatch_message, require_shape
+from grader.checks.compare import Difference, Tolerance, difference, mismatch_message, require_shape
 from grader.checks.context import CheckContext
 from grader.checks.flows import Case, outputs_of, prepare, reference_outputs, seeded_reference
 from grader.checks.registry import CheckFailed, Outcome
@@ -48,8 +48,7 @@ def _matches_with(
     if tuple(got.output.shape) != tuple(expected.shape):
         return False
     diff = difference(got.output, expected, tol)
-    close = lambda a, b: difference(a, b, tol).within  # noqa: E731
-    return diff.within or matching_variant(reference, x, got.output, close, False, diff.max_abs_error) is not None
+    return diff.within or matching_variant(reference, x, got.output, diff, tol) is not None
 
 
 def culprits(run: Callable[[tuple[Part, ...]], bool], parts: tuple[Part, ...]) -> list[Part]:
@@ -95,10 +94,9 @@ def check_end_to_end(
     diff = difference(got.output, expected, tol)
     details: dict[str, Any] = {"config": case.config(), "tolerance": str(tol), **diff.as_details()}
     details.update(prepared.details())
-    close = lambda a, b: difference(a, b, tol).within  # noqa: E731
-    accepted = matching_variant(reference, x, got.output, close, diff.within, diff.max_abs_error)
+    accepted = matching_variant(reference, x, got.output, diff, tol)
     if not diff.within and accepted is None:
-        raise traced_failure(ctx, name, cls, pristine, reference, case, x, got.output, tol, parts, details)
+        raise traced_failure(ctx, name, cls, pristine, reference, case, x, got.output, diff, tol, parts, details)
     if accepted is not None:
         expected, expected_grad = outputs_of(accepted[1], x, grad_output)
         details["notes"] = [*details.get("notes", []), accepted[0].note]
@@ -121,6 +119,7 @@ def traced_failure(
     case: Case,
     x: torch.Tensor,
     got: torch.Tensor,
+    diff: Difference,
     tol: Tolerance,
     parts: tuple[Part, ...],
     details: dict[str, Any],
@@ -152,6 +151,5 @@ def traced_failure(
         "wiring_right_with_trusted_sub_modules": wiring,
         "causes": [f"{part.label} ({part.question})" for part in found],
     }
-    diff = difference(got, reference(x).detach(), tol)
     message = mismatch_message(f"{name} output with your own sub-modules", diff, tol, case.config())
     return CheckFailed(f"{message} {cause[0].upper()}{cause[1:]}.", hint=hint, details=details)

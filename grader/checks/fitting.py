@@ -93,7 +93,6 @@ def prepare(
     reference: nn.Module,
     kwargs: dict[str, Any],
     substitute: dict[str, Any] | None = None,
-    own: str = "sub-modules",
 ) -> Prepared:
     """Fit ``reference`` (in place) to the student's ``name(**kwargs)``: neutral values for the parameters it
     lacks, its LayerNorm eps; a parameter set that cannot be mapped fails here, in the lab's terms."""
@@ -124,7 +123,7 @@ def prepare(
             plan.differences
         ))  # fmt: skip
     if substitute is not None and found.substitution_errors:
-        notes.append(fallback_note(found.substitution_errors, own))
+        notes.append(fallback_note(found.substitution_errors))
     return Prepared(plan, found, notes, substitute)
 
 

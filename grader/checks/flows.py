@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from grader.checks import remote
-from grader.checks.compare import Tolerance, difference, fmt_config, mismatch_message, require_shape
+from grader.checks.compare import Difference, Tolerance, difference, fmt_config, mismatch_message, require_shape
 from grader.checks.context import CheckContext
 from grader.checks.fitting import (  # noqa: F401 - re-exported: the question modules import them from here
     Case,
@@ -153,14 +153,13 @@ def equivalence_case(
     require_shape(got.output, tuple(expected.shape), f"{name} output", case.config())
     if prepared.substitute is not None and got.substitution_errors and not prepared.fell_back:
         prepared.probe = replace(prepared.probe, substitution_errors=got.substitution_errors)  # ran without them
-        prepared.notes.append(fallback_note(got.substitution_errors, "sub-modules"))
+        prepared.notes.append(fallback_note(got.substitution_errors))
     diff = difference(got.output, expected, tol)
     details = {"config": case.config(), "passed": True, "tolerance": str(tol), **diff.as_details()}
     details.update(prepared.details())
-    close = lambda a, b: difference(a, b, tol).within  # noqa: E731
-    accepted = matching_variant(reference, x, got.output, close, diff.within, diff.max_abs_error)
+    accepted = matching_variant(reference, x, got.output, diff, tol)
     if not diff.within and accepted is None:
-        raise wrong_output(reference, x, got.output, tol, name, cls, case, prepared, default_hint, question, memo)
+        raise wrong_output(reference, x, got.output, diff, tol, name, cls, case, prepared, default_hint, question, memo)
     if accepted is not None:
         expected, expected_grad = outputs_of(accepted[1], x, grad_output)
         details["notes"] = [*details.get("notes", []), accepted[0].note]
@@ -182,6 +181,7 @@ def wrong_output(
     reference: nn.Module,
     x: torch.Tensor,
     got: torch.Tensor,
+    diff: Difference,
     tol: Tolerance,
     name: str,
     cls: type[nn.Module],
@@ -193,7 +193,6 @@ def wrong_output(
 ) -> CheckFailed:
     """The failure of a wrong output, with the known mistake it matches. Where trusted stand-ins replaced the
     sub-modules, only ``question``'s own mistakes may be named: the sub-modules cannot be the cause."""
-    diff = difference(got, expected_of(reference, x), tol)
     own_only = question is not None and prepared.substitute is not None and not prepared.fell_back
     if memo.get("diagnoses"):  # found at an earlier configuration: only those are tried again
         diagnoses = still_matching(reference, x, got, tol, memo["diagnoses"])
@@ -217,8 +216,3 @@ def wrong_output(
             "known_mistakes": matched,
         },
     )
-
-
-def expected_of(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    with torch.no_grad():
-        return module(x)

@@ -8,7 +8,7 @@ from grader.checks.conformance import check_contract
 from grader.checks.context import CheckContext
 from grader.checks.flows import Case, check_equivalence, check_shapes, prepare
 from grader.checks.registry import CheckFailed, Outcome, check
-from grader.checks.variants import applicable_variants
+from grader.checks.variants import matching_variant
 from grader.diagnostics import diagnose_module, hint_from
 from reference.mlp import MLP
 
@@ -70,9 +70,9 @@ def property_(ctx: CheckContext) -> Outcome:
     details = {"max_abs_error": diff.max_abs_error, "tolerance": str(tol), **prepared.details()}
     if diff.within:
         return Outcome(details=details)
-    for variant, module in applicable_variants(reference):
-        if difference(got, module(x).detach(), tol).within:
-            return Outcome(details={**details, "notes": [*details.get("notes", []), variant.note]})
+    accepted = matching_variant(reference, x, got, diff, tol)
+    if accepted is not None:
+        return Outcome(details={**details, "notes": [*details.get("notes", []), accepted[0].note]})
     hint, matched = hint_from(diagnose_module(reference, x, got, tol, pairs=False), "an MLP", DEFAULT_HINT)
     raise CheckFailed(
         mismatch_message(f"{NAME} activation values", diff, tol, config, against="GELU of the pre-activations"),

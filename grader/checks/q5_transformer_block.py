@@ -6,6 +6,8 @@ a mistake in Q2 or Q4 is not charged again here. ``q5.end_to_end`` runs the stud
 and names which one causes a difference.
 """
 
+import copy
+
 import torch
 
 from grader.checks import remote, substitution
@@ -84,9 +86,7 @@ def property_(ctx: CheckContext) -> Outcome:
         ("attn.proj zeroed", ("attn.proj",), "y = x + MLP(LN_2(x))"),
     )
     for label, zeroed, expected_form in cases:
-        edited = TransformerBlock(**kwargs).eval()
-        edited.load_state_dict(reference.state_dict())
-        edited.norm1.eps, edited.norm2.eps = reference.norm1.eps, reference.norm2.eps  # the student's accepted eps
+        edited = copy.deepcopy(reference)  # weights, the student's accepted eps and eval mode included
         with torch.no_grad():
             for prefix in zeroed:
                 edited.get_submodule(prefix).weight.zero_()

@@ -10,13 +10,13 @@ Written down in docs/accepted-variants.md; each one is a test in tests/grader/ch
 """
 
 import copy
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from grader.checks.compare import Difference, Tolerance, is_close
 from reference.mlp import MLP
 
 EPS_RANGE = (1e-12, 1e-3)  # LayerNorm eps graded as the student's own, with a note
@@ -100,22 +100,17 @@ def applicable_variants(reference: nn.Module) -> list[tuple[AcceptedVariant, nn.
 
 
 def matching_variant(
-    reference: nn.Module,
-    x: torch.Tensor,
-    got: torch.Tensor,
-    close: Callable[[torch.Tensor, torch.Tensor], bool],
-    passed: bool,
-    error: float,
+    reference: nn.Module, x: torch.Tensor, got: torch.Tensor, diff: Difference, tol: Tolerance
 ) -> tuple[AcceptedVariant, nn.Module] | None:
-    """The accepted variant the student's output ``got`` matches: ``close`` to it (the check's tolerance) where
-    ``got`` failed the reference, or ten times closer to it than the reference's ``error`` where ``got`` passed
-    (so that the details say which GELU a deep ViT ran even where both are within tolerance)."""
+    """The accepted variant the student's output ``got`` matches: within ``tol`` of it where ``got`` failed the
+    reference (``diff``), or ten times closer to it than the reference's error where ``got`` passed (so that
+    the details say which GELU a deep ViT ran even where both are within tolerance)."""
     for accepted, module in applicable_variants(reference):
         with torch.no_grad():
             out = module(x)
         if tuple(out.shape) != tuple(got.shape):
             continue
         variant_error = float((out.double() - got.double()).abs().max())
-        if (not passed and close(got, out)) or (passed and variant_error * 10 < error):
+        if (not diff.within and is_close(got, out, tol)) or (diff.within and variant_error * 10 < diff.max_abs_error):
             return accepted, module
     return None

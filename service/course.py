@@ -20,11 +20,11 @@ from service import extensions, policy
 from service.config import get_settings
 from service.db import Database
 from service.migrate import upgrade
-from service.models import Role, User
+from service.models import User
 
 
 def _student(session, name: str) -> str:  # noqa: ANN001
-    found = session.scalar(select(User.id).where(User.name == name, User.role == Role.student))
+    found = extensions.student_id(session, name)
     if found is None:
         raise SystemExit(f"No student named {name!r} (python -m service.roster list).")
     return found

@@ -6,8 +6,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.lateness import Deadline, deadline
-from service.models import Extension
+from service.models import Extension, Role, User
 from service.policy import Policy
+
+
+def student_id(session: Session, name: str) -> str | None:
+    """The id of the student named ``name`` (extensions are granted to students only), or None."""
+    return session.scalar(select(User.id).where(User.name == name, User.role == Role.student))
 
 
 def grant(

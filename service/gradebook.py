@@ -11,7 +11,7 @@ from grader.questions import question_order
 from service import choices, extensions, overrides, policy
 from service.counting import Graded, Standing, count
 from service.lateness import price
-from service.models import Result, Role, Submission, User
+from service.models import Extension, Result, Role, Submission, User
 
 
 @dataclass
@@ -21,6 +21,7 @@ class Gradebook:
     graded: dict[str, list[Graded]]  # user id -> their graded submissions, oldest first
     questions: list[str]  # question ids in the table's order (grader/questions.py)
     maxima: dict[str, float]  # question id -> its max score, from the reports
+    granted: dict[str, Extension]  # user id -> the extension in force
 
 
 def _latest_success():  # noqa: ANN202 - a correlated scalar subquery
@@ -59,4 +60,4 @@ def load(session: Session, user_id: str | None = None) -> Gradebook:
         when = extensions.deadline_for(rules, granted.get(uid))
         graded[uid].append(Graded(sid, received, score, max_score, scores, gradable, price(rules, when, received)))
     standings = [count(Standing(name, uid, rules.counts), graded[uid], marked.get(uid)) for uid, name in users]
-    return Gradebook(rules, standings, graded, sorted(maxima, key=question_order), maxima)
+    return Gradebook(rules, standings, graded, sorted(maxima, key=question_order), maxima, granted)

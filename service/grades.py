@@ -19,32 +19,36 @@ def grades_csv(session: Session) -> str:
     score, then the per-question scores that count (before late credit; after it under ``best_per_question``)."""
     book = gradebook.load(session)
     rows = []
-    for s in book.students:
+    for s, r in zip(book.students, _rows(book), strict=True):
         g = s.submission
         rows.append(
             [
-                csvcells.text(s.name),
-                s.rule.value,
-                g.submission_id if g else "",
-                g.received.isoformat() if g else "",
+                csvcells.text(r.student),
+                r.counts,
+                r.submission or "",
+                r.submitted_at.isoformat() if r.submitted_at else "",
                 book.policy.local(g.received) if g else "",
-                g.pricing.timing.value if g else "",
-                csvcells.number(round(g.pricing.late_s / 60, 2)) if g else "",
+                r.timing or "",
+                csvcells.number(r.late_minutes),
                 csvcells.number(g.pricing.token_hours) if g else "",
-                csvcells.number(round(g.pricing.credit * 100, 4)) if g else "",
-                csvcells.number(g.raw) if g else "",
-                csvcells.number(round(s.final, 4)) if s.final is not None else "",
-                csvcells.number(g.max_score) if g else "",
+                csvcells.number(r.credit_percent),
+                csvcells.number(r.raw_score),
+                csvcells.number(r.final_score),
+                csvcells.number(r.max_score),
             ]
-            + [csvcells.number(s.questions.get(q)) for q in book.questions]
+            + [csvcells.number(r.questions.get(q)) for q in book.questions]
         )
     return csvcells.write(COLUMNS + book.questions, rows)
 
 
 def grade_rows(session: Session) -> list[GradeRow]:
     """The rows of grades.csv as data (the instructor page's grade table)."""
+    return _rows(gradebook.load(session))
+
+
+def _rows(book: gradebook.Gradebook) -> list[GradeRow]:
     rows = []
-    for s in gradebook.load(session).students:
+    for s in book.students:
         g = s.submission
         rows.append(
             GradeRow(

@@ -11,21 +11,18 @@ the last answers differently: order bias), so each TA can get their own order.
 import math
 import random
 import re
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from grader.intake.answers import ANSWER_KEYS
 from grader.intake.models import IntakeError
-from grader.intake.submission import load_submission
 from service import gradebook, overrides
 from service.models import Result, Submission
+from service.similarity.runs import read_files
 from service.storage import BlobStore
-from service.uploads import work_name
 
 SIMILAR = 0.8
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -58,18 +55,10 @@ def question_key(question: str) -> str:
 
 
 def _answer_text(store: BlobStore, files: list[dict], key: str) -> str:
-    with tempfile.TemporaryDirectory(prefix="vitgrade-review-") as tmp:
-        paths = []
-        for index, entry in enumerate(files):
-            folder = Path(tmp) / str(index)
-            folder.mkdir()
-            path = folder / work_name(entry["name"], index)
-            path.write_bytes(store.get(entry["sha256"]))
-            paths.append(path)
-        try:
-            return load_submission(paths).answers.get(key, "")
-        except IntakeError:
-            return ""
+    try:
+        return read_files(store, files)[1].get(key, "")
+    except IntakeError:
+        return ""
 
 
 def collect(session: Session, store: BlobStore, question: str) -> list[Answer]:

@@ -11,7 +11,7 @@ def for_student(session: Session, user_id: str) -> StandingPublic | None:
     if not book.students:
         return None
     standing = book.students[0]
-    extension = extensions.in_force(session, user_id).get(user_id)
+    extension = book.granted.get(user_id)
     when = extensions.deadline_for(book.policy, extension)
     counted = standing.submission.submission_id if standing.submission else None
     return StandingPublic(

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from itertools import combinations
 
-from service.similarity.models import Document, Fragment, Pair
+from service.similarity.models import Document, Fragment, Pair, pair_scores
 from service.similarity.tokens import Token
 from service.similarity.winnow import fingerprints, kgram_hashes
 
@@ -83,9 +83,7 @@ class FingerprintIndex:
             b=b.owner,
             a_source=a.source_id,
             b_source=b.source_id,
-            similarity=round(2 * shared / (total_a + total_b), 4) if total_a + total_b else 0.0,
-            a_coverage=round(shared / total_a, 4) if total_a else 0.0,
-            b_coverage=round(shared / total_b, 4) if total_b else 0.0,
+            **pair_scores(shared, total_a, total_b),
             shared=shared,
             longest_fragment=longest,
             fragments=fragments[:max_fragments],

@@ -69,6 +69,16 @@ class Pair(BaseModel):
     parts: dict[str, float] = Field(default_factory=dict, description="Per written question: its similarity.")
 
 
+def pair_scores(shared: float, total_a: float, total_b: float) -> dict[str, float]:
+    """A pair's ``similarity`` = 2 * shared / (total_a + total_b) and each side's coverage = shared / total, rounded
+    (0 where a total is 0)."""
+    return {
+        "similarity": round(2 * shared / (total_a + total_b), 4) if total_a + total_b else 0.0,
+        "a_coverage": round(shared / total_a, 4) if total_a else 0.0,
+        "b_coverage": round(shared / total_b, 4) if total_b else 0.0,
+    }
+
+
 class Cluster(BaseModel):
     """Students connected by pairs at or above the cluster threshold."""
 

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from service.similarity.engine import FingerprintIndex, template_hashes
-from service.similarity.models import Cluster, Document, KindReport, Pair, SimilarityParams
+from service.similarity.models import Cluster, Document, KindReport, Pair, SimilarityParams, pair_scores
 from service.similarity.template import Template
 from service.similarity.tokens import Untokenisable, code_tokens
 from service.similarity.words import answer_tokens
@@ -172,9 +172,7 @@ def _merge(parts: list[Pair]) -> Pair:
         b=first.b,
         a_source=first.a_source,
         b_source=first.b_source,
-        similarity=round(2 * shared / (total_a + total_b), 4) if total_a + total_b else 0.0,
-        a_coverage=round(shared / total_a, 4) if total_a else 0.0,
-        b_coverage=round(shared / total_b, 4) if total_b else 0.0,
+        **pair_scores(shared, total_a, total_b),
         shared=shared,
         longest_fragment=max((f.tokens for f in fragments), default=0),
         fragments=fragments,

@@ -31,7 +31,8 @@ KINDS = ("code", "answers")
 
 
 def read_files(store: BlobStore, files: list[dict]) -> tuple[str | None, dict[str, str]]:
-    """The module source and the answers of one stored submission, read as the grader reads them."""
+    """The module source and the answers of one stored submission, read as the grader reads them (``IntakeError``
+    when they cannot be)."""
     with tempfile.TemporaryDirectory(prefix="vitgrade-similarity-") as tmp:
         paths = []
         for index, entry in enumerate(files):

@@ -13,7 +13,7 @@ from service.course_schemas import (
     PolicyPublic,
     StandingPublic,
 )
-from service.models import Extension, PolicyVersion, Role, User
+from service.models import Extension, PolicyVersion, User
 from service.policy import Policy
 from service.schemas import ErrorPublic
 
@@ -118,7 +118,7 @@ def revoke_extension(
 
 
 def _student(session: SessionDep, name: str) -> str:
-    found = session.scalar(select(User.id).where(User.name == name, User.role == Role.student))
+    found = extensions.student_id(session, name)
     if found is None:
         raise HTTPException(404, f"No student named {name!r}.")
     return found

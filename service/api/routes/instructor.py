@@ -77,7 +77,7 @@ def download_file(submission_id: str, index: int, _: InstructorUser, session: Se
 
 @router.get("/grades.csv", response_class=PlainTextResponse, responses=ERRORS)
 def grades_csv(_: InstructorUser, session: SessionDep) -> PlainTextResponse:
-    """Per student: the latest and the best grade, in total and per question."""
+    """Per student: the grade that counts (submission, lateness, credit, raw and final score) and per question."""
     return PlainTextResponse(
         grades.grades_csv(session),
         media_type="text/csv",
@@ -87,7 +87,7 @@ def grades_csv(_: InstructorUser, session: SessionDep) -> PlainTextResponse:
 
 @router.get("/stats", response_model=StatsPublic, responses=ERRORS)
 def stats(_: InstructorUser, session: SessionDep) -> StatsPublic:
-    """Mean, median and max per question over each student's latest grade."""
+    """Mean, median and max per question and of the final score, over the students' counted grades."""
     rows, total, students = grades.stats(session)
     count = session.scalar(select(func.count()).select_from(Submission)) or 0
     return StatsPublic(

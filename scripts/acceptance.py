@@ -33,9 +33,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from grader.api import grade_files  # noqa: E402
-from grader.devices import resolve_device  # noqa: E402
+from grader.devices import child_device, resolve_device  # noqa: E402
 from grader.diagnostics import MISTAKES  # noqa: E402
 from grader.diagnostics.sources import check_for, mistake_source  # noqa: E402
+from grader.sandbox.process import visible_gpus  # noqa: E402
 from reference.bundle import bundle_submission  # noqa: E402
 
 TIMING_KEYS = {"duration_s", "seconds", "started_at", "finished_at"}
@@ -202,15 +203,17 @@ def step_train_10s(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     budget = "3" if args.quick else "10"
     profile = "bundled" if args.quick else "full"
     output = work / "train.json"
+    # the benchmark knows cpu and cuda: a cuda:N run sees only GPU N, as a grading slot's child does
+    gpus = visible_gpus(args.device, os.environ.get("CUDA_VISIBLE_DEVICES"))
     done = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / "train_mnist.py"), "--budgets", budget, "--repeats", "1"]
-        + ["--device", "cuda" if args.device.startswith("cuda") else "cpu", "--data-profile", profile]
+        + ["--device", child_device(args.device), "--data-profile", profile]
         + ["--output", str(output)],
         capture_output=True,
         text=True,
         cwd=REPO,
         timeout=300,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env={**os.environ, **gpus, "PYTHONPATH": str(REPO)},
     )
     if done.returncode != 0:
         return {"ok": False, "error": done.stderr[-500:]}

@@ -22,6 +22,7 @@ from vitgrade_student.compare import (
 )
 from vitgrade_student.diagnose import named_hint
 from vitgrade_student.fixtures import CheckData, Fixtures, Request
+from vitgrade_student.vanished import exact_mistakes, withdraw_vanished
 
 
 def answer(names: Mapping[str, Any], request: Request, *, backward: bool = False) -> dict[str, Any]:
@@ -67,11 +68,13 @@ def check_equivalence(names: Mapping[str, Any], data: CheckData, fixtures: Fixtu
     figures: list[dict[str, Any]] = []
     failures: list[CheckFailed] = []
     errors: list[runtime.StudentCodeError] = []
+    memo: dict[str, Any] = {}
     requests = data.requests
-    for probe, request in zip(requests[0::2], requests[1::2], strict=True):
+    for i, (probe, request) in enumerate(zip(requests[0::2], requests[1::2], strict=True)):
         config = config_of(request)
         try:
-            figures.append(_equivalence_case(names, probe, request, data, fixtures))
+            figures.append(_equivalence_case(names, probe, request, data, fixtures, memo))
+            memo.setdefault("passed", {})[i] = request
         except CheckFailed as failure:
             if failure.details.get("contract"):
                 raise  # the parameter set cannot be loaded: no configuration can be checked
@@ -83,6 +86,8 @@ def check_equivalence(names: Mapping[str, Any], data: CheckData, fixtures: Fixtu
             errors.append(error)
             failures.append(CheckFailed(f"your code raised {error.kind}: {error.message}"))
             figures.append({"config": config, "passed": False, "error": f"{error.kind}: {error.message}"})
+    name = requests[1].args["name"] if len(requests) > 1 else ""
+    withdraw_vanished(figures, failures, memo, fixtures.mistakes, data.tolerance, name)
     return configurations_outcome(figures, failures, errors, len(requests) // 2)
 
 
@@ -107,7 +112,12 @@ def configurations_outcome(
 
 
 def _equivalence_case(
-    names: Mapping[str, Any], probe: Request, request: Request, data: CheckData, fixtures: Fixtures
+    names: Mapping[str, Any],
+    probe: Request,
+    request: Request,
+    data: CheckData,
+    fixtures: Fixtures,
+    memo: dict[str, Any],
 ) -> dict[str, Any]:
     tol = data.tolerance
     name, kwargs, config = request.args["name"], request.args["kwargs"], config_of(request)
@@ -126,6 +136,7 @@ def _equivalence_case(
         expected_grad = accepted["input_grad"]
         details["notes"] = [accepted["note"]]
     if not diff.within and accepted is None:
+        memo.setdefault("explained", []).append(exact_mistakes(got["output"], request, fixtures.mistakes, tol))
         hint, matched = named_hint(
             got["output"], expected, request.variants, fixtures.mistakes, tol, f"a {name}", data.default_hint
         )

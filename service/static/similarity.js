@@ -91,12 +91,15 @@ function setUpSimilarity() {
   $("similarity-csv-anonymised").addEventListener("click", () => similarityCsv(true));
 }
 
-// Wire the section into the instructor page when it opens.
+// Wire the section into the instructor page when it opens. The page's own opener keeps its "ready" flag on
+// the global name (window.openInstructorPage), which is this wrapper from now on: leave that flag to it.
+let similarityReady = false;
 const openInstructorPageWithoutSimilarity = window.openInstructorPage;
 window.openInstructorPage = function openWithSimilarity() {
-  const first = !openWithSimilarity.ready;
-  openWithSimilarity.ready = true;
   openInstructorPageWithoutSimilarity();
-  if (first) setUpSimilarity();
+  if (!similarityReady) {
+    similarityReady = true;
+    setUpSimilarity();
+  }
   loadSimilarity().catch((error) => note("similarity-note", error.message));
 };

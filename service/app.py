@@ -4,6 +4,7 @@ Run it with ``uvicorn service.app:app`` (settings from ``VITGRADE_*``) or ``pyth
 """
 
 import logging
+import threading
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -24,6 +25,7 @@ from service.api.routes import (
     course,
     exports,
     instructor,
+    lti,
     ops,
     overrides,
     regrade_requests,
@@ -37,6 +39,8 @@ from service.auth import Authenticator
 from service.config import Settings, get_settings
 from service.db import Database
 from service.docs_pages import add_offline_docs
+from service.lti.config import LtiSettings
+from service.lti.tokens import TokenCache
 from service.middleware import BodyLimitMiddleware
 from service.migrate import upgrade
 from service.models import utcnow
@@ -47,8 +51,11 @@ STATIC_DIR = Path(__file__).parent / "static"
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers on top of the files themselves
 
 
-def create_app(settings: Settings | None = None, clock: Callable[[], datetime] = utcnow) -> FastAPI:
-    """The app; ``clock`` (aware UTC now) stamps receive times and prices lateness (tests inject one)."""
+def create_app(
+    settings: Settings | None = None, clock: Callable[[], datetime] = utcnow, lti_settings: LtiSettings | None = None
+) -> FastAPI:
+    """The app; ``clock`` (aware UTC now) stamps receive times and prices lateness (tests inject one);
+    ``lti_settings``: the LMS registration (default: ``VITGRADE_LTI_*``)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -74,6 +81,9 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     add_offline_docs(app)
     app.state.settings = settings
     app.state.clock = clock
+    app.state.lti_settings = lti_settings or LtiSettings()
+    app.state.lti_tokens = TokenCache()  # platform access tokens, kept until they expire
+    app.state.lti_lock = threading.Lock()  # one grade push at a time
     app.state.requests = Counter()
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_request_bytes + MULTIPART_OVERHEAD, requests=app.state.requests
@@ -94,11 +104,13 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         regrade_requests,
         similarity,
         users,
+        lti,
     ):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(overrides.imports, prefix="/api/v1")
     app.include_router(overrides.reviews, prefix="/api/v1")
     app.include_router(ops.router)
+    app.include_router(lti.jwks)
     app.include_router(student_kit.router)
     app.mount("/", StaticFiles(directory=STATIC_DIR, html=True), name="static")
     return app

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from service.auth import Caller
 from service.config import Settings
 from service.db import Database
+from service.lti.config import LtiSettings
 from service.storage import BlobStore
 
 MAX_OFFSET = 1_000_000
@@ -32,11 +33,16 @@ async def get_store(request: Request) -> BlobStore:
     return request.app.state.store
 
 
+async def get_lti_settings(request: Request) -> LtiSettings:
+    return request.app.state.lti_settings
+
+
 async def get_clock(request: Request) -> Callable[[], datetime]:
     return request.app.state.clock
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+LtiSettingsDep = Annotated[LtiSettings, Depends(get_lti_settings)]
 ClockDep = Annotated[Callable[[], datetime], Depends(get_clock)]
 """The time now (aware UTC); ``create_app(clock=...)`` injects another in tests."""
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip (0 to 1,000,000).")]

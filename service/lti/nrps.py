@@ -28,7 +28,8 @@ def members(platform: Platform, url: str) -> list[Member]:
         for row in rows:
             if not isinstance(row, dict) or not row.get("user_id") or row.get("status") == "Deleted":
                 continue
-            roles = [str(r) for r in row.get("roles", []) if isinstance(r, str)]
+            listed = row.get("roles")
+            roles = [r for r in listed if isinstance(r, str)] if isinstance(listed, list) else []
             found.append(
                 Member(
                     user_id=str(row["user_id"]),

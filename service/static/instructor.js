@@ -246,6 +246,22 @@ async function upload(path, file) {
   return api(path, { method: "POST", body: form });
 }
 
+async function ltiPush(dryRun) {
+  // LTI 1.3 grade push: the summary, written as text (names come from the roster and the LMS)
+  if (!dryRun && !window.confirm("Post every matched student's final score to the LMS gradebook?")) return;
+  note("export-note", dryRun ? "Matching the roster with the LMS course..." : "Pushing scores to the LMS...");
+  try {
+    const s = await api("/instructor/exports/lti" + (dryRun ? "?dry_run=true" : ""), { method: "POST" });
+    const list = (names) => names.join(", ") || "none";
+    note("export-note", (s.dry_run ? "Dry run: would post " : "Posted ") + s.pushed.length +
+         (s.pushed.length === 1 ? " score" : " scores") +
+         (s.lineitem_created ? " to a new column" : "") + ". Refused: " +
+         list(s.failed.map((f) => f.student + " (" + (f.status || "no answer") + ": " + f.message + ")")) +
+         ". Nothing counts yet: " + list(s.no_grade) + ". Not in the LMS course: " + list(s.unmatched) +
+         ". In the LMS, not on the roster: " + list(s.learners_not_in_roster) + ".");
+  } catch (error) { note("export-note", error.message); }
+}
+
 function openInstructorPage() {
   if (openInstructorPage.ready) { refreshAll(); return; }
   openInstructorPage.ready = true;
@@ -264,6 +280,8 @@ function openInstructorPage() {
            ". Not on the roster: " + (result.missing_in_roster.join(", ") || "none") + ".");
     } catch (error) { note("export-note", error.message); }
   });
+  $("lti-dry-run").addEventListener("click", () => ltiPush(true));
+  $("lti-push").addEventListener("click", () => ltiPush(false));
   $("roster-file").addEventListener("change", async (event) => {
     try {
       const result = await upload("/instructor/roster", event.target.files[0]);

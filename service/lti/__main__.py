@@ -41,12 +41,12 @@ def main(argv: list[str] | None = None) -> int:
             json.dump(keys.load(settings.private_key_path, settings.key_id).jwks(), sys.stdout, indent=2)
             sys.stdout.write("\n")
             return 0
-        database = Database(get_settings())
-        upgrade(database)
-        with database.session() as session:
-            students = class_grades(session)
-        database.dispose()
-        with connect(settings, TokenCache()) as platform:
+        with connect(settings, TokenCache()) as platform:  # checks the registration and the key first
+            database = Database(get_settings())
+            upgrade(database)
+            with database.session() as session:
+                students = class_grades(session)
+            database.dispose()
             summary = push(platform, students, dry_run=args.dry_run)
     except LtiError as error:
         sys.stderr.write(f"{error}\n")

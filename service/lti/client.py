@@ -114,7 +114,9 @@ class Platform:
     def pages(self, url: str, accept: str) -> Iterator[Any]:
         """Each page's JSON body, following ``Link: <...>; rel="next"`` (same origin only, no page twice)."""
         seen: set[str] = set()
-        while url and url not in seen and len(seen) < MAX_PAGES:
+        while url:
+            if url in seen or len(seen) >= MAX_PAGES:
+                raise PlatformError(f"GET {url}: the pages loop or pass {MAX_PAGES}; the list would be incomplete.")
             seen.add(url)
             response = self.call("GET", url, accept=accept)
             if response.status_code != 200:

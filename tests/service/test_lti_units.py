@@ -17,10 +17,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import ValidationError
 
-from service.lti import ags, keys, tokens
+from service.lti import ags, keys, nrps, tokens
 from service.lti.client import Platform
 from service.lti.config import SCOPES, LtiSettings
-from service.lti.errors import KeyFileError
+from service.lti.errors import KeyFileError, PlatformError
 from service.lti.nrps import Member
 from service.lti.push import StudentGrade, match
 
@@ -185,3 +185,19 @@ def test_matching_by_sis_id_then_email_and_ambiguity() -> None:
     ]
     found = {name: m.user_id if m else None for name, m in match(students, members).items()}
     assert found == {"a": "m1", "Łukasiewicz, Zoë": "m2", "twin": None, "b1": None, "b2": None, "none": None}
+
+
+def test_a_next_link_back_to_a_seen_page_is_an_error_not_a_loop(tool_key: keys.ToolKey) -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("token"):
+            return httpx.Response(200, json={"access_token": "t", "expires_in": 3600})
+        calls.append(str(request.url))
+        link = '<https://lms.example.edu/api/lti/members>; rel="next"'
+        return httpx.Response(200, json={"members": [{"user_id": "u1", "roles": "Learner"}]}, headers={"Link": link})
+
+    platform, _ = _platform(tool_key, handler)
+    with pytest.raises(PlatformError, match="loop"):
+        nrps.members(platform, "https://lms.example.edu/api/lti/members")
+    assert calls == ["https://lms.example.edu/api/lti/members"]

@@ -100,6 +100,7 @@ def test_students_get_403_on_export_and_roster_routes(client: TestClient, tokens
     for method, path, files in (
         ("post", "/api/v1/instructor/exports/canvas", {"file": ("c.csv", b"x", "text/csv")}),
         ("get", "/api/v1/instructor/exports/moodle", None),
+        ("post", "/api/v1/instructor/exports/lti", None),
         ("post", "/api/v1/instructor/roster", {"file": ("r.csv", b"student\r\nmallory\r\n", "text/csv")}),
     ):
         answer = client.request(method, path, files=files, headers=alice)

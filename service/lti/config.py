@@ -26,8 +26,7 @@ class LtiSettings(BaseSettings):
     client_id: str = Field(default="", description="Our client id at the platform (Canvas: the developer key id).")
     deployment_id: str = Field(default="", description="The deployment id of the tool in the course or account.")
     auth_token_url: str = Field(default="", description="The platform's OAuth2 token endpoint.")
-    audience: str = Field(default="", description="aud of our client assertion when not the token URL (Moodle, Canvas: "
-                          "leave empty; some platforms name their issuer).")  # fmt: skip
+    audience: str = Field(default="", description="Our assertion's aud; empty = the token URL (Canvas, Moodle).")
     platform_jwks_url: str = Field(default="", description="The platform's public keys (a launch would verify them).")
     lineitems_url: str = Field(default="", description="AGS line items endpoint of the course context ('lineitems').")
     lineitem_url: str = Field(default="", description="One line item to post to (skips find-or-create); optional.")

@@ -20,7 +20,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, Pydanti
 from grader.devices import DeviceError, parse_device
 from grader.sandbox.limits import SandboxLimits
 from grader.timing import TimingSettings
-from reference.mnist import default_cache_dir, default_data_dir
+from reference.mnist import default_cache_dir, unconfigured_data_dir
 
 ENV_PREFIX = "VITGRADE_"
 NESTED_DELIMITER = "__"
@@ -36,7 +36,8 @@ class GraderSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter=NESTED_DELIMITER, extra="ignore")
 
     data_dir: Path = Field(
-        default_factory=default_data_dir, description="MNIST root (holds bundled/ and full/); hidden from the child"
+        default_factory=unconfigured_data_dir,
+        description="MNIST root (holds bundled/ and full/); hidden from the child",
     )
     cache_dir: Path = Field(
         default_factory=default_cache_dir,
@@ -73,8 +74,8 @@ class GraderSettings(BaseSettings):
     )
     sandbox_hide: Annotated[list[Path], NoDecode] = Field(
         default_factory=list,
-        description="more directories the child must not see, ':'-separated, besides the repository, the grader's "
-        "home, the data dir and the cache dir",
+        description="more directories the child must not see, besides the repository, the grader's home, the "
+        "data dir and the cache dir",
     )
 
     @field_validator("device")

@@ -57,11 +57,16 @@ def default_cache_dir() -> Path:
     return Path.home() / ".cache" / "vitgrade"
 
 
+def unconfigured_data_dir() -> Path:
+    """``~/.cache/vitgrade/data``: the data dir when ``VITGRADE_DATA_DIR`` is not set."""
+    return default_cache_dir() / "data"
+
+
 def default_data_dir() -> Path:
     """``$VITGRADE_DATA_DIR``, else ``~/.cache/vitgrade/data`` (stdlib only: the reference's scripts run without
     the grader's settings; inside the grader, the ``data_dir`` setting is passed explicitly)."""
     configured = os.environ.get(DATA_DIR_VARIABLE)
-    return Path(configured) if configured else default_cache_dir() / "data"
+    return Path(configured) if configured else unconfigured_data_dir()
 
 
 def profile_root(profile: str, data_dir: Path | None = None) -> Path:

@@ -110,6 +110,7 @@ def test_files_reach_the_grader_with_their_names(
         "answers.md": (template / "answers.md").read_bytes(),
     }
     assert (seen["device"], seen["data_profile"], seen["seed"]) == ("cpu", "bundled", 0)
+    assert seen["settings"] is settings.grader  # the service's one settings object, its grader part
     assert status(client, tokens.alice, sid)["score"] == 4
 
 

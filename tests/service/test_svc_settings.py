@@ -1,0 +1,218 @@
+"""One settings object: the grader's settings nested in the service's, read from one set of documented variables."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from grader.settings import ENV_PREFIX, NESTED_PREFIX, GraderSettings
+from service import settings_doc
+from service.config import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+NAME = re.compile(r"\bVITGRADE_[A-Z0-9_]+")
+INTERPOLATION = re.compile(r"^\$\{(?P<name>[A-Z0-9_]+):-(?P<default>[^}]*)\}$")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(ENV_PREFIX):
+            monkeypatch.delenv(name)
+
+
+def test_flat_variables_reach_the_grader_alone_and_inside_the_service(monkeypatch, tmp_path):
+    monkeypatch.setenv("VITGRADE_DEVICE", "CUDA:1")
+    monkeypatch.setenv("VITGRADE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("VITGRADE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("VITGRADE_SANDBOX_UID_BASE", "61000")
+    monkeypatch.setenv("VITGRADE_SANDBOX_HIDE", f"{tmp_path / 'a'}:{tmp_path / 'b'}")
+    monkeypatch.setenv("VITGRADE_LIMITS", '{"request_timeout_s": 7}')
+    monkeypatch.setenv("VITGRADE_TIMING__REQUEST_FLOOR_S", "3")
+    alone, nested = GraderSettings(), Settings().grader
+    assert alone.model_dump() == nested.model_dump()
+    assert nested.device == "cuda:1" and nested.sandbox_uid_base == 61000
+    assert nested.cache_dir == tmp_path / "cache" and nested.data_dir == tmp_path / "data"
+    assert nested.sandbox_hide == [tmp_path / "a", tmp_path / "b"]
+    assert nested.limits.request_timeout_s == 7 and nested.limits.cpu_seconds == 1800
+    assert nested.timing.request_floor_s == 3
+    assert nested.hidden_paths() == [tmp_path / "cache", tmp_path / "data", tmp_path / "a", tmp_path / "b"]
+
+
+def test_nested_variables_win_over_flat_ones_and_merge_with_them(monkeypatch, tmp_path):
+    monkeypatch.setenv("VITGRADE_DEVICE", "cuda")
+    monkeypatch.setenv("VITGRADE_GRADER__DEVICE", "cpu")
+    monkeypatch.setenv("VITGRADE_CACHE_DIR", str(tmp_path))  # only in the flat form: must survive the nested one
+    monkeypatch.setenv("VITGRADE_LIMITS__REQUEST_TIMEOUT_S", "7")
+    monkeypatch.setenv("VITGRADE_GRADER__LIMITS__CPU_SECONDS", "33")
+    for settings in (GraderSettings(), Settings().grader):
+        assert settings.device == "cpu" and settings.cache_dir == tmp_path
+        assert (settings.limits.request_timeout_s, settings.limits.cpu_seconds) == (7, 33)
+
+
+def test_arguments_in_code_win_over_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("VITGRADE_GRADER__DEVICE", "cuda")
+    monkeypatch.setenv("VITGRADE_CACHE_DIR", str(tmp_path))
+    settings = Settings(grader={"device": "cpu"})
+    assert settings.grader.device == "cpu" and settings.grader.cache_dir == tmp_path
+    given = GraderSettings(device="cpu", cache_dir=tmp_path / "x")
+    assert Settings(grader=given).grader is given
+
+
+def test_worker_slots_come_from_the_one_device_variable(monkeypatch):
+    monkeypatch.setenv("VITGRADE_DEVICE", "cuda:1")
+    monkeypatch.setenv("VITGRADE_WORKER_CONCURRENCY", "2")
+    assert Settings().slot_devices == ["cuda:1", "cuda:1"]
+    monkeypatch.setenv("VITGRADE_DEVICES", "cuda:0, cuda:1")
+    assert Settings().slot_devices == ["cuda:0", "cuda:1"]
+    assert "device" not in Settings.model_fields  # no second, unrelated device field
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [("VITGRADE_DEVICE", "gpu0", "expected cpu, cuda, cuda:N"), ("VITGRADE_SANDBOX_UID_BASE", "0", "greater than")],
+)
+def test_a_bad_value_stops_the_start_and_says_why(monkeypatch, name, value, expected):
+    monkeypatch.setenv(name, value)
+    for build in (GraderSettings, Settings):
+        with pytest.raises(ValidationError, match=expected):
+            build()
+
+
+# --- documentation ---------------------------------------------------------------------------------------
+
+
+def test_configuration_doc_lists_every_setting_with_its_default():
+    text = (ROOT / "docs" / "configuration.md").read_text()
+    assert settings_doc.documented(text) == settings_doc.render(), (
+        "docs/configuration.md is out of date with the settings models: run `python -m service.settings_doc`"
+    )
+
+
+def _fields(model: type[BaseModel], path: str):
+    for name, field in model.model_fields.items():
+        yield f"{path}.{name}", field
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            yield from _fields(annotation, f"{path}.{name}")
+
+
+def test_every_settings_field_has_a_description():
+    missing = [
+        path
+        for section in settings_doc.SECTIONS
+        for path, field in _fields(section.model, section.model.__name__)
+        if not (field.description or "").strip()
+    ]
+    assert not missing, f"fields without a description (the docs' meaning column): {missing}"
+
+
+def settings_variables() -> dict[str, tuple[str, ...]]:
+    """Every settings variable -> the path of its field in ``Settings`` (nested forms included)."""
+    found: dict[str, tuple[str, ...]] = {}
+    for section in settings_doc.SECTIONS:
+        base = ("grader",) if section.model is GraderSettings else ()
+        for row in settings_doc.rows(section.model, section.prefix):
+            variable = row.variable.strip("`")
+            path = (*base, *variable[len(section.prefix) :].lower().split("__"))
+            found[variable] = path
+            if section.model is GraderSettings:
+                found[NESTED_PREFIX + variable[len(ENV_PREFIX) :]] = path
+    return found
+
+
+def other_variables() -> set[str]:
+    """The first column of docs/configuration.md's table of variables that are not settings."""
+    text = (ROOT / "docs" / "configuration.md").read_text().split("## Other variables", 1)[1]
+    return {name for line in text.splitlines() if line.startswith("| `") for name in NAME.findall(line.split("|")[1])}
+
+
+DOCUMENTED_IN = ["README.md", "service/README.md", "docs/*.md", "compose*.yaml", "docker/**/*", "deploy/**/*"]
+DOCUMENTED_IN += ["scripts/**/*", "examples/**/*"]
+
+
+def test_every_variable_the_docs_and_deployments_name_is_a_setting_or_listed():
+    known = set(settings_variables()) | other_variables()
+    unknown = {}
+    for pattern in DOCUMENTED_IN:
+        for path in ROOT.glob(pattern):
+            if path.is_file() and path.suffix not in (".pyc", ".gz"):
+                for name in NAME.findall(path.read_text(errors="replace")):
+                    if not name.endswith("_") and name not in known:
+                        unknown.setdefault(name, str(path.relative_to(ROOT)))
+    assert not unknown, f"variables named but neither a setting nor in docs/configuration.md: {unknown}"
+
+
+def container_environments() -> dict[str, dict[str, str]]:
+    """The VITGRADE_* variables each deployment sets: the image, compose's services, the k8s manifests."""
+    dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
+    image = dict(re.findall(r"\b(VITGRADE_[A-Z0-9_]+)=(\S+)", dockerfile))
+    image = {k: v for k, v in image.items() if "$" not in v}  # build arguments are not known here
+    sets = {"docker/Dockerfile": image}
+    for file in ("compose.yaml", "compose.cpu.yaml"):
+        for name, service in yaml.safe_load((ROOT / file).read_text())["services"].items():
+            environment = service.get("environment") or {}
+            sets[f"{file} {name}"] = {k: _interpolated(str(v)) for k, v in environment.items()}
+    configmap = yaml.safe_load((ROOT / "deploy" / "k8s" / "configmap.yaml").read_text())
+    worker = yaml.safe_load((ROOT / "deploy" / "k8s" / "worker.yaml").read_text())
+    container = worker["spec"]["template"]["spec"]["containers"][0]
+    sets["k8s worker"] = {
+        **configmap["data"],
+        **{e["name"]: e["value"] for e in container.get("env", []) if "value" in e},
+    }
+    return {where: {k: v for k, v in env.items() if k.startswith(ENV_PREFIX)} for where, env in sets.items()}
+
+
+def _interpolated(value: str) -> str:
+    match = INTERPOLATION.match(value)
+    return match["default"] if match else value
+
+
+def _at(settings: BaseModel, path: tuple[str, ...]):
+    for part in path:
+        settings = getattr(settings, part)
+    return settings
+
+
+def test_every_variable_a_deployment_sets_takes_effect(monkeypatch):
+    """Each container's variables, set together, reach the field the docs name, with the value set."""
+    variables = settings_variables()
+    environments = container_environments()
+    assert environments["docker/Dockerfile"] and environments["k8s worker"] and environments["compose.yaml worker"]
+    for where, environment in environments.items():
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        settings = Settings()
+        for name, value in environment.items():
+            if name not in variables:
+                continue  # read by the entrypoint or compose, not by the Python code (checked above)
+            path = variables[name]
+            model = GraderSettings if path[0] == "grader" else Settings
+            expected = _at(model(**{path[-1]: value}), path[-1:]) if len(path) <= 2 else None
+            assert expected is None or _at(settings, path) == expected, f"{where}: {name}={value!r}"
+        for name in environment:
+            monkeypatch.delenv(name)
+
+
+# --- environment reads ------------------------------------------------------------------------------------
+
+READS = re.compile(r"os\.environ\.get\(|os\.getenv\(|os\.environ\[|environ\.get\(|getenv\(")
+ALLOWED_READS = {
+    "grader/sandbox/process.py": "the child-environment builder: which GPUs this process may hand on",
+}
+
+
+def test_no_environment_read_outside_the_settings_modules():
+    """Settings are read in grader/settings.py and service/config.py (pydantic-settings), nowhere else."""
+    found = {}
+    for package in ("grader", "service"):
+        for path in (ROOT / package).rglob("*.py"):
+            relative = str(path.relative_to(ROOT))
+            hits = [n for n, line in enumerate(path.read_text().splitlines(), 1) if READS.search(line)]
+            if hits:
+                found[relative] = hits
+    assert set(ALLOWED_READS) <= set(found), "the pattern no longer finds the one allowed read: fix the test"
+    assert set(found) <= set(ALLOWED_READS), {k: v for k, v in found.items() if k not in ALLOWED_READS}

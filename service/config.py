@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from grader.devices import parse_device, parse_devices
@@ -29,8 +29,9 @@ class Settings(BaseSettings):
         description="The grader's settings (device, data and cache dirs, limits, sandbox uids), read by their own "
         "rule: VITGRADE_<FIELD> or VITGRADE_GRADER__<FIELD>.",
     )
-    # Further nested parts (e.g. an LTI model with its own prefix) go here as fields built the same way:
-    # ``lti: LtiSettings = Field(default_factory=LtiSettings)``, listed in docs/configuration.md's models.
+    # Further nested settings classes (each with its own prefix) go here the same way, e.g.
+    # ``lti: LtiSettings = Field(default_factory=LtiSettings, description=...)``, and get a section in
+    # service/settings_doc.py (a test fails until they do); the validator below serves them all.
 
     var_dir: Path = Field(default=DEFAULT_VAR_DIR, description="Local state: the SQLite file and the uploads.")
     database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite in WAL mode under var_dir.")
@@ -75,12 +76,15 @@ class Settings(BaseSettings):
     auth_cache_s: float = Field(default=5.0, description="How long a process remembers a token (rotation delay).")
     run_migrations: bool = Field(default=True, description="Apply Alembic migrations when the app starts.")
 
-    @field_validator("grader", mode="before")
+    @field_validator("*", mode="before")
     @classmethod
-    def _grader_from_environment(cls, value: object) -> object:
-        """``VITGRADE_GRADER__*`` (or ``Settings(grader={...})``) over the grader's own reading of the environment,
-        so that a nested value never drops the short-named ones."""
-        return GraderSettings(**value) if isinstance(value, dict) else value
+    def _nested_settings_read_their_own_variables(cls, value: object, info: ValidationInfo) -> object:
+        """A nested settings class given as a dict (``VITGRADE_GRADER__*``, ``Settings(grader={...})``) is built
+        with it as arguments, so it still reads its own variables (``VITGRADE_DEVICE``...) for the other fields."""
+        annotation = cls.model_fields[info.field_name].annotation if info.field_name else None
+        if isinstance(value, dict) and isinstance(annotation, type) and issubclass(annotation, BaseSettings):
+            return annotation(**value)
+        return value
 
     @property
     def resolved_database_url(self) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_settings import BaseSettings
 
 from grader.settings import ENV_PREFIX, NESTED_PREFIX, GraderSettings
 from service import settings_doc
@@ -110,11 +111,27 @@ def test_every_settings_field_has_a_description():
     assert not missing, f"fields without a description (the docs' meaning column): {missing}"
 
 
+def nested_settings() -> dict[str, type[BaseSettings]]:
+    """The fields of ``Settings`` that are settings classes of their own (``grader``...)."""
+    return {
+        name: field.annotation
+        for name, field in Settings.model_fields.items()
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseSettings)
+    }
+
+
+def test_every_nested_settings_class_has_its_section_in_the_docs():
+    nested = set(nested_settings().values())
+    assert GraderSettings in nested
+    assert nested <= {section.model for section in settings_doc.SECTIONS}, "add a Section to service/settings_doc.py"
+
+
 def settings_variables() -> dict[str, tuple[str, ...]]:
     """Every settings variable -> the path of its field in ``Settings`` (nested forms included)."""
     found: dict[str, tuple[str, ...]] = {}
+    field_of = {model: name for name, model in nested_settings().items()}
     for section in settings_doc.SECTIONS:
-        base = ("grader",) if section.model is GraderSettings else ()
+        base = (field_of[section.model],) if section.model in field_of else ()
         for row in settings_doc.rows(section.model, section.prefix):
             variable = row.variable.strip("`")
             path = (*base, *variable[len(section.prefix) :].lower().split("__"))
@@ -190,7 +207,7 @@ def test_every_variable_a_deployment_sets_takes_effect(monkeypatch):
             if name not in variables:
                 continue  # read by the entrypoint or compose, not by the Python code (checked above)
             path = variables[name]
-            model = GraderSettings if path[0] == "grader" else Settings
+            model = nested_settings()[path[0]] if len(path) == 2 else Settings
             expected = _at(model(**{path[-1]: value}), path[-1:]) if len(path) <= 2 else None
             assert expected is None or _at(settings, path) == expected, f"{where}: {name}={value!r}"
         for name in environment:

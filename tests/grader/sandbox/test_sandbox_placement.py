@@ -89,3 +89,27 @@ def test_a_configured_cache_dir_is_hidden_from_the_child_wherever_it_is(monkeypa
     monkeypatch.delenv("VITGRADE_CACHE_DIR")
     with Sandbox(PROBE, limits=LIMITS, isolation_level="root", **placement) as box:
         assert not _sees(box, visible_secret / "secret.txt")
+
+
+def test_every_sandbox_of_a_grade_is_placed_by_the_grade_settings(monkeypatch, tmp_path):
+    """The grade's settings reach each sandbox it starts: the reference's timing child and the submission's."""
+    import grader.sandbox
+    from grader.api import grade_files
+
+    placed = []
+
+    class Recording(grader.sandbox.Sandbox):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            placed.append((self.uid_base, set(self.hidden)))
+
+    monkeypatch.setattr(grader.sandbox, "Sandbox", Recording)
+    from reference.bundle import bundle_submission
+
+    module = tmp_path / "vit.py"
+    module.write_text(bundle_submission())  # the reference as one self-contained module
+    settings = GraderSettings(sandbox_uid_base=62000, sandbox_hide=[tmp_path / "keys"], limits=LIMITS)
+    report = grade_files([module], device="cpu", select=["q1.shape"], settings=settings)
+    assert report.succeeded and report.score == report.max_score > 0, report.message
+    assert len(placed) >= 2  # timing the reference, then the submission
+    assert all(uid == 62000 and str((tmp_path / "keys").resolve()) in hidden for uid, hidden in placed), placed

@@ -19,14 +19,13 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, Pydanti
 
 from grader.devices import DeviceError, parse_device
 from grader.sandbox.limits import SandboxLimits
+from grader.sandbox.process import SLOTS, UID_BASE
 from grader.timing import TimingSettings
 from reference.mnist import default_cache_dir, unconfigured_data_dir
 
 ENV_PREFIX = "VITGRADE_"
 NESTED_DELIMITER = "__"
 NESTED_PREFIX = f"{ENV_PREFIX}GRADER{NESTED_DELIMITER}"  # the field's path in the service: Settings.grader
-DEFAULT_SANDBOX_UID_BASE = 60000
-SANDBOX_SLOTS = 1000  # sandbox uids are sandbox_uid_base + slot, slot < SANDBOX_SLOTS
 
 
 class GraderSettings(BaseSettings):
@@ -66,9 +65,9 @@ class GraderSettings(BaseSettings):
     )
     log_bytes: int = Field(default=16 * 1024, gt=0, description="the submission's log kept in the report")
     sandbox_uid_base: int = Field(
-        default=DEFAULT_SANDBOX_UID_BASE,
+        default=UID_BASE,
         ge=1000,
-        le=2**31 - SANDBOX_SLOTS,
+        le=2**31 - SLOTS,
         description="first uid of the sandbox children (root only): uid = base + slot, 1,000 slots; containers "
         "on one host that do not share /run need disjoint ranges (e.g. 60000, 61000)",
     )

@@ -37,7 +37,7 @@ HARNESS = Path(__file__).with_name("harness.py")
 # Sandbox uids are uid_base + slot (the grader's ``sandbox_uid_base`` setting). Slots are locked per machine
 # (SLOT_DIR), so two containers on one host that do not share /run must use disjoint bases: RLIMIT_NPROC
 # counts a uid's processes host-wide.
-UID_BASE = 60000  # the default; grader/settings.py's DEFAULT_SANDBOX_UID_BASE
+UID_BASE = 60000  # the default of the grader's sandbox_uid_base setting
 SLOTS = 1000
 MODULE_FILE = "submission.py"
 WORKDIR_PREFIX = "vitgrade-sbx-"

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from grader.devices import parse_device, parse_devices
+from grader.devices import DeviceError, parse_device, parse_devices
 from grader.intake import limits
 from grader.settings import ENV_PREFIX, NESTED_DELIMITER, GraderSettings
 
@@ -85,6 +85,14 @@ class Settings(BaseSettings):
         if isinstance(value, dict) and isinstance(annotation, type) and issubclass(annotation, BaseSettings):
             return annotation(**value)
         return value
+
+    @field_validator("devices")
+    @classmethod
+    def _known_devices(cls, value: str) -> str:
+        try:
+            return ",".join(parse_devices(value)) if value.strip() else ""
+        except DeviceError as error:
+            raise ValueError(str(error)) from None
 
     @property
     def resolved_database_url(self) -> str:

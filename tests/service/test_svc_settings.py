@@ -74,11 +74,16 @@ def test_worker_slots_come_from_the_one_device_variable(monkeypatch):
 
 @pytest.mark.parametrize(
     ("name", "value", "expected"),
-    [("VITGRADE_DEVICE", "gpu0", "expected cpu, cuda, cuda:N"), ("VITGRADE_SANDBOX_UID_BASE", "0", "greater than")],
+    [
+        ("VITGRADE_DEVICE", "gpu0", "expected cpu, cuda, cuda:N"),
+        ("VITGRADE_SANDBOX_UID_BASE", "0", "greater than"),
+        ("VITGRADE_DEVICES", "cuda:0,tpu", "expected cpu, cuda, cuda:N"),
+    ],
 )
 def test_a_bad_value_stops_the_start_and_says_why(monkeypatch, name, value, expected):
     monkeypatch.setenv(name, value)
-    for build in (GraderSettings, Settings):
+    builds = (Settings,) if name == "VITGRADE_DEVICES" else (GraderSettings, Settings)
+    for build in builds:
         with pytest.raises(ValidationError, match=expected):
             build()
 

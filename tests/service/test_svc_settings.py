@@ -238,3 +238,31 @@ def test_no_environment_read_outside_the_settings_modules():
                 found[relative] = hits
     assert set(ALLOWED_READS) <= set(found), "the pattern no longer finds the one allowed read: fix the test"
     assert set(found) <= set(ALLOWED_READS), {k: v for k, v in found.items() if k not in ALLOWED_READS}
+
+
+def test_the_worker_command_line_device_replaces_the_one_device_setting(monkeypatch, tmp_path):
+    import service.worker as worker_module
+
+    monkeypatch.setenv("VITGRADE_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("VITGRADE_DEVICE", "cpu")
+    monkeypatch.setenv("VITGRADE_WORKER_NICE", "0")  # never renice the test process
+    monkeypatch.setattr(worker_module.signal, "signal", lambda *args: None)  # keep pytest's own handlers
+    monkeypatch.setattr(worker_module.logs, "configure", lambda level: None)
+    seen = {}
+
+    class Recording:
+        def __init__(self, settings, database):  # noqa: ANN001
+            seen["settings"] = settings
+            self.stop = None
+
+        def run(self) -> None:
+            pass
+
+    monkeypatch.setattr(worker_module, "Worker", Recording)
+    worker_module.get_settings.cache_clear()
+    try:
+        worker_module.main(["--device", "CUDA:1", "--concurrency", "2"])
+    finally:
+        worker_module.get_settings.cache_clear()
+    assert seen["settings"].grader.device == "cuda:1"
+    assert seen["settings"].slot_devices == ["cuda:1", "cuda:1"]

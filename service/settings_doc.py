@@ -1,7 +1,7 @@
 """The tables of docs/configuration.md, generated from the settings models themselves.
 
 ``python -m service.settings_doc`` rewrites the part of docs/configuration.md between the two markers;
-``tests/service/test_svc_settings.py`` fails when the file and the models disagree (a field added,
+``tests/service/test_svc_configuration_doc.py`` fails when the file and the models disagree (a field added,
 renamed, its default or description changed), so no setting goes undocumented.
 """
 

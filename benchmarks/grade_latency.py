@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def sandbox_start_seconds(device: str, settings: GraderSettings) -> float:
     """Wall time to start a child and import the reference module in it."""
     began = time.perf_counter()
-    with Sandbox(bundle_submission(), device=device, limits=settings.limits) as box:
+    with Sandbox(bundle_submission(), device=device, limits=settings.limits, **settings.sandbox_placement()) as box:
         elapsed = time.perf_counter() - began
         if box.import_error:
             raise RuntimeError(f"the reference did not import: {box.import_error}")

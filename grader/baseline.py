@@ -158,7 +158,8 @@ def compute_baseline(device: str, profile: str, recipe: AccuracyRecipe, settings
     timeout = settings.accuracy_timeout_s if profile == "bundled" else settings.accuracy_timeout_full_s
     began = time.perf_counter()
     try:
-        with Sandbox(bundle_submission(), device=device, limits=settings.limits, seed=recipe.seed) as box:
+        placement = settings.sandbox_placement()
+        with Sandbox(bundle_submission(), device=device, limits=settings.limits, seed=recipe.seed, **placement) as box:
             if box.import_error:
                 raise BaselineError(f"the reference bundle failed to import in the sandbox: {box.import_error}")
             reply = train_weights(box, recipe, train, timeout)

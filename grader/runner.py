@@ -157,7 +157,8 @@ def grade_submission(
     used_device = resolve_device(device)
     specs = select_checks(select)
     module_specs = [spec for spec in specs if spec.category is not CheckCategory.written]
-    limits = request_limits(used_device, settings.timing, settings.limits) if module_specs else None
+    placement = settings.sandbox_placement()
+    limits = request_limits(used_device, settings.timing, settings.limits, placement) if module_specs else None
     state = GuardState(limits) if limits is not None else None
     session = SandboxSession(submission, used_device, seed, settings, state)
     deadline = start + settings.submission_budget_s

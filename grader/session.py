@@ -70,7 +70,13 @@ class SandboxSession:
             return None
         limits = self.settings.limits
         limits = limits.model_copy(update={"total_timeout_s": min(limits.total_timeout_s, budget_s)})
-        box = Sandbox(self.submission.module_source, device=self.device, limits=limits, seed=self.seed)
+        box = Sandbox(
+            self.submission.module_source,
+            device=self.device,
+            limits=limits,
+            seed=self.seed,
+            **self.settings.sandbox_placement(),
+        )
         self._open.append(box)
         began = time.monotonic()
         try:

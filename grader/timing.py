@@ -24,8 +24,10 @@ machine the measured times raise every limit together.
 import logging
 import math
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -73,25 +75,33 @@ def _timed_request(box: Any, batch: int, repeats: int) -> float:
     return min(times)
 
 
-def reference_time(device: str, limits: SandboxLimits | None = None) -> ReferenceTime:
+def reference_time(
+    device: str,
+    limits: SandboxLimits | None = None,
+    *,
+    uid_base: int | None = None,
+    hide: Sequence[str | Path] | None = None,
+) -> ReferenceTime:
     """The reference ViT's times on ``device``, measured once per process (and device and limits) where student
-    code runs: in a sandbox child (same threads, isolation and protocol) that imports the reference bundle.
+    code runs: in a sandbox child (same threads, isolation and protocol, and placement: ``uid_base`` and ``hide``
+    as ``GraderSettings.sandbox_placement()`` gives them) that imports the reference bundle.
 
     A sandbox that cannot start, or a reference that fails here, is a grader fault (``TimingError``)."""
     limits = limits or SandboxLimits()
     generous = {"request_timeout_s": 300.0, "import_timeout_s": 120.0, "total_timeout_s": 1800.0}
     generous["start_timeout_s"] = max(limits.start_timeout_s, 60.0)
-    return _reference_time(device, limits.model_copy(update=generous).model_dump_json())
+    hidden = None if hide is None else tuple(str(path) for path in hide)
+    return _reference_time(device, limits.model_copy(update=generous).model_dump_json(), uid_base, hidden)
 
 
 @lru_cache(maxsize=8)
-def _reference_time(device: str, limits_json: str) -> ReferenceTime:
+def _reference_time(device: str, limits_json: str, uid_base: int | None, hide: tuple[str, ...] | None) -> ReferenceTime:
     from grader.sandbox import Sandbox, SandboxError
     from reference.bundle import bundle_submission
 
     limits = SandboxLimits.model_validate_json(limits_json)
     try:
-        with Sandbox(bundle_submission(), device=device, limits=limits) as box:
+        with Sandbox(bundle_submission(), device=device, limits=limits, uid_base=uid_base, hide=hide) as box:
             if box.import_error:
                 raise TimingError(f"the reference bundle failed to import in the sandbox: {box.import_error}")
             small, large = _timed_request(box, 8, 5), _timed_request(box, 128, 5)
@@ -146,9 +156,12 @@ def _tenths(seconds: float) -> float:
     return math.ceil(seconds * 10) / 10
 
 
-def request_limits(device: str, timing: TimingSettings, limits: SandboxLimits) -> RequestLimits:
-    """The limits for a submission graded on ``device``; no forward/call limit exceeds ``request_timeout_s``."""
-    measured = reference_time(device, limits)
+def request_limits(
+    device: str, timing: TimingSettings, limits: SandboxLimits, placement: Mapping[str, Any] | None = None
+) -> RequestLimits:
+    """The limits for a submission graded on ``device``; no forward/call limit exceeds ``request_timeout_s``.
+    ``placement``: the sandbox's ``uid_base`` and ``hide`` (``GraderSettings.sandbox_placement()``)."""
+    measured = reference_time(device, limits, **(placement or {}))
     ceiling_s = limits.request_timeout_s
     module_s = _tenths(min(ceiling_s, max(timing.request_floor_s, timing.request_multiple * measured.forward_s)))
     return RequestLimits(

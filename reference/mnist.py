@@ -48,10 +48,25 @@ class MnistSplit:
         return len(self.labels)
 
 
+DATA_DIR_VARIABLE = "VITGRADE_DATA_DIR"  # the grader's ``data_dir`` setting reads the same variable
+
+
+def default_cache_dir() -> Path:
+    """``~/.cache/vitgrade``: the one default of the grader's cache dir (its ``cache_dir`` setting) and the
+    parent of the default data dir. Defined here, the lowest layer, so that the grader and the reference share it."""
+    return Path.home() / ".cache" / "vitgrade"
+
+
+def unconfigured_data_dir() -> Path:
+    """``~/.cache/vitgrade/data``: the data dir when ``VITGRADE_DATA_DIR`` is not set."""
+    return default_cache_dir() / "data"
+
+
 def default_data_dir() -> Path:
-    """``$VITGRADE_DATA_DIR``, else ``~/.cache/vitgrade/data``."""
-    configured = os.environ.get("VITGRADE_DATA_DIR")
-    return Path(configured) if configured else Path.home() / ".cache" / "vitgrade" / "data"
+    """``$VITGRADE_DATA_DIR``, else ``~/.cache/vitgrade/data`` (stdlib only: the reference's scripts run without
+    the grader's settings; inside the grader, the ``data_dir`` setting is passed explicitly)."""
+    configured = os.environ.get(DATA_DIR_VARIABLE)
+    return Path(configured) if configured else unconfigured_data_dir()
 
 
 def profile_root(profile: str, data_dir: Path | None = None) -> Path:

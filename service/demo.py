@@ -34,15 +34,16 @@ def wait_ready(url: str, timeout: float) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    defaults = Settings()
     parser = argparse.ArgumentParser(prog="python -m service.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("VITGRADE_PORT", "8000")))
-    parser.add_argument("--var-dir", type=Path, default=Path(os.environ.get("VITGRADE_VAR_DIR", "var")))
+    parser.add_argument("--port", type=int, default=defaults.port, help="default: $VITGRADE_PORT or 8000")
+    parser.add_argument("--var-dir", type=Path, default=defaults.var_dir, help="default: $VITGRADE_VAR_DIR or var")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (0 = API only)")
     args = parser.parse_args(argv)
 
     env = {**os.environ, "VITGRADE_VAR_DIR": str(args.var_dir.resolve())}
-    settings = Settings(var_dir=args.var_dir.resolve())
+    settings = defaults.model_copy(update={"var_dir": args.var_dir.resolve()})
     database = Database(settings)
     upgrade(database)
     student = issue_tokens(database, ["demo"], Role.student)["demo"]

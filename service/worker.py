@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
+from grader.devices import parse_device
 from service import logs, queue
 from service.config import Settings, get_settings
 from service.db import Database
@@ -58,7 +59,7 @@ class Worker:
     @property
     def grade(self) -> GradeFunction:
         if self._grade is None:
-            self._grade = load_grader(self.settings.grader)
+            self._grade = load_grader(self.settings.grade_function)
         return self._grade
 
     # --- one job -------------------------------------------------------------------------------
@@ -101,6 +102,7 @@ class Worker:
                     seed=self.settings.seed,
                     select=self.settings.select_globs,
                     progress=self._progress_callback(claim.job_id),
+                    settings=self.settings.grader,
                 )
             payload = report.model_dump(mode="json")
         except Exception as exc:  # the grader promises not to raise; if it does, say so and retry
@@ -210,14 +212,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--devices", help="comma-separated devices, one slot each (e.g. cuda:0,cuda:1)")
     parser.add_argument("--concurrency", type=int, help="slots on --device")
     args = parser.parse_args(argv)
+    settings = get_settings()
     overrides: dict[str, Any] = {}
     if args.device:
-        overrides["device"] = args.device
+        overrides["grader"] = settings.grader.model_copy(update={"device": str(parse_device(args.device))})
     if args.devices:
         overrides["devices"] = args.devices
     if args.concurrency:
         overrides["worker_concurrency"] = args.concurrency
-    settings = get_settings().model_copy(update=overrides)
+    settings = settings.model_copy(update=overrides)
     logs.configure(settings.log_level)
     if settings.worker_nice > 0:
         os.nice(settings.worker_nice)  # inherited by the grader's sandbox children

@@ -7,6 +7,8 @@ from typing import Any
 
 import torch
 
+from reference.mnist import default_cache_dir
+
 
 @dataclass
 class CheckContext:
@@ -20,7 +22,7 @@ class CheckContext:
     device: str = "cpu"
     seed: int = 0
     data_profile: str = "bundled"
-    cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "vitgrade")
+    cache_dir: Path = field(default_factory=default_cache_dir)
     check_id: str = ""
 
     @property

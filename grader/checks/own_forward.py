@@ -139,7 +139,8 @@ def own_forward(
     details: dict[str, Any] = {"forward": "own", "own_forward_share": OWN_FORWARD_SHARE}
     limits = settings.limits.model_copy(update={"total_timeout_s": min(settings.limits.total_timeout_s, BUDGET_S)})
     try:
-        with Sandbox(ctx.sandbox.module_source, device=ctx.device, limits=limits, seed=ctx.seed) as box:
+        placement = settings.sandbox_placement()
+        with Sandbox(ctx.sandbox.module_source, device=ctx.device, limits=limits, seed=ctx.seed, **placement) as box:
             if box.import_error:
                 raise ValueError(f"your module did not import in a fresh process: {box.import_error[:500]}")
             own = logits_in_child(box, recipe, state, images)

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from grader.checks.written_text import compile_linear, words
@@ -44,9 +45,17 @@ class SemanticSettings(BaseSettings):
     """``VITGRADE_WRITTEN_SEMANTIC`` (on/off), ``..._THRESHOLD`` (cosine), ``..._MARGIN`` (over a counter-exemplar)."""
 
     model_config = SettingsConfigDict(env_prefix="VITGRADE_WRITTEN_", extra="ignore")
-    semantic: bool = False  # off by default: see docs/written-answers.md for the held-out figures
-    threshold: float = 0.70
-    margin: float = 0.05
+    semantic: bool = Field(  # off by default: see docs/written-answers.md for the held-out figures
+        default=False,
+        description="1: credit written concepts by meaning too (sentence embeddings; needs the model's package)",
+    )
+    threshold: float = Field(
+        default=0.70,
+        description="cosine similarity to a concept's exemplar a sentence needs to earn it (docs/written-answers.md)",
+    )
+    margin: float = Field(
+        default=0.05, description="by how much it must beat its similarity to vague sentences and counter-exemplars"
+    )
 
 
 def units(sentences: Sequence[str]) -> list[str]:

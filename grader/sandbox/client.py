@@ -15,7 +15,9 @@ import os
 import secrets
 import time
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from subprocess import SubprocessError
 from typing import Any
 
@@ -31,6 +33,7 @@ from grader.sandbox.process import (
     ChildProcess,
     SandboxSlot,
     WorkDir,
+    default_hidden_paths,
     ensure_subreaper,
     kill_uid,
     plan_for,
@@ -73,6 +76,9 @@ class Sandbox:
     torch once) or ``exec`` (a fresh interpreter per start). ``isolation_level`` forces ``root``,
     ``userns`` or ``none`` (tests; by default the strongest level that works here is used and kept).
     ``isolation`` lists the mechanisms in force, checked against the child's own report.
+    ``uid_base`` (first sandbox uid, root only) and ``hide`` (directories masked besides the repository, the
+    grader's home and the default cache dir) come from the grader's settings (``sandbox_uid_base``,
+    ``GraderSettings.hidden_paths()``); left out, they are read from a fresh ``GraderSettings()``.
     """
 
     def __init__(
@@ -84,6 +90,8 @@ class Sandbox:
         seed: int = 0,
         start_method: str = "zygote",
         isolation_level: str | None = None,
+        uid_base: int | None = None,
+        hide: Sequence[str | Path] | None = None,
     ):
         if start_method not in ("zygote", "exec"):
             raise ValueError(f"start_method must be 'zygote' or 'exec', got {start_method!r}")
@@ -93,6 +101,14 @@ class Sandbox:
         self.module_source, self.device, self.seed = module_source, device, seed
         self.start_method = start_method
         self.limits = limits or SandboxLimits()
+        if uid_base is None or hide is None:
+            from grader.settings import GraderSettings  # late: grader.settings imports this package's limits
+
+            configured = GraderSettings()
+            uid_base = configured.sandbox_uid_base if uid_base is None else uid_base
+            hide = configured.hidden_paths() if hide is None else hide
+        self.uid_base = uid_base
+        self.hidden = default_hidden_paths(hide)  # masked at the levels with a mount namespace
         self.defined_names: list[str] = []
         self.import_error: str | None = None
         self.isolation: list[str] = []
@@ -124,7 +140,7 @@ class Sandbox:
         """Start the child and import the module; fills ``defined_names`` and ``import_error``."""
         _open_sandboxes.add(self)
         if os.geteuid() == 0:
-            self._slot = SandboxSlot()
+            self._slot = SandboxSlot(self.uid_base)
             self._slot.sweep()  # anything left from a grader that died holding this slot
         if self.start_method == "exec":
             ensure_subreaper()
@@ -272,7 +288,7 @@ class Sandbox:
         deadline = began + self.limits.start_timeout_s
         failures = []
         for level in levels:
-            plan = plan_for(level, self._workdir, self._slot, self.limits, self.device, self._cgroup)
+            plan = plan_for(level, self._workdir, self._slot, self.limits, self.device, self._cgroup, self.hidden)
             if self._slot is not None:  # the sandbox uid owns its directory only when it runs as that uid
                 owner = (plan.uid, plan.gid) if plan.uid is not None else (os.geteuid(), os.getegid())
                 self._dir.chown(*owner)

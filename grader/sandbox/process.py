@@ -1,6 +1,6 @@
 """The child process: slot and uid, private work dir, spawn with isolation, captured log, kill.
 
-One ``SandboxSlot`` per ``Sandbox`` (a dedicated uid, 60000 + slot, held with a lock file so
+One ``SandboxSlot`` per ``Sandbox`` (a dedicated uid, ``sandbox_uid_base`` + slot, held with a lock file so
 concurrent graders never share one); one ``ChildProcess`` per start of the harness (the sandbox
 restarts it after a timeout or crash). Killing is thorough: the process group, then the cgroup,
 then every process of the sandbox uid (so a ``setsid()`` grandchild dies too), then reaping.
@@ -20,6 +20,7 @@ import tempfile
 import termios
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from grader.devices import child_device, child_environment
@@ -33,9 +34,10 @@ from grader.sandbox.limits import SandboxLimits
 log = logging.getLogger(__name__)
 
 HARNESS = Path(__file__).with_name("harness.py")
-# Sandbox uids are UID_BASE + slot. Slots are locked per machine (SLOT_DIR), so two containers on one
-# host that do not share /run must use disjoint bases: RLIMIT_NPROC counts a uid's processes host-wide.
-UID_BASE = int(os.environ.get("VITGRADE_SANDBOX_UID_BASE", "60000"))
+# Sandbox uids are uid_base + slot (the grader's ``sandbox_uid_base`` setting). Slots are locked per machine
+# (SLOT_DIR), so two containers on one host that do not share /run must use disjoint bases: RLIMIT_NPROC
+# counts a uid's processes host-wide.
+UID_BASE = 60000  # the default of the grader's sandbox_uid_base setting
 SLOTS = 1000
 MODULE_FILE = "submission.py"
 WORKDIR_PREFIX = "vitgrade-sbx-"
@@ -44,18 +46,13 @@ HARNESS_FILE = "harness.py"
 _SUBREAPER = False
 
 
-def default_hidden_paths() -> list[str]:
-    """What the child must never read: the repository, the MNIST data dir, the grader cache, our home."""
-    repo = Path(__file__).resolve().parents[2]
-    paths = [repo, Path.home() / ".cache" / "vitgrade", Path.home()]
-    try:
-        from reference.mnist import default_data_dir
+def default_hidden_paths(extra: Iterable[str | Path] = ()) -> list[str]:
+    """What the child must never read: the repository, our home, the default cache dir (and the data dir in it),
+    and ``extra``: the configured data and cache dirs and ``sandbox_hide`` (``GraderSettings.hidden_paths``)."""
+    from reference.mnist import default_cache_dir
 
-        paths.append(default_data_dir())
-    except ImportError:
-        pass
-    extra = os.environ.get("VITGRADE_SANDBOX_HIDE", "")
-    paths += [Path(p) for p in extra.split(os.pathsep) if p]
+    repo = Path(__file__).resolve().parents[2]
+    paths = [repo, default_cache_dir(), Path.home(), *(Path(p) for p in extra)]
     return sorted({str(p.resolve()) for p in paths if p.resolve() != Path("/")})
 
 
@@ -71,7 +68,7 @@ def python_paths() -> list[str]:
 class SandboxSlot:
     """A slot number held with an flock; gives the sandbox uid/gid (root only)."""
 
-    def __init__(self) -> None:
+    def __init__(self, uid_base: int = UID_BASE) -> None:
         folder = SLOT_DIR if SLOT_DIR.parent.is_dir() else Path(tempfile.gettempdir()) / "vitgrade-sandbox-slots"
         folder.mkdir(mode=0o700, exist_ok=True)
         start = os.getpid() % SLOTS
@@ -84,7 +81,7 @@ class SandboxSlot:
                 handle.close()
                 continue
             self.number, self._handle = number, handle
-            self.uid = self.gid = UID_BASE + number
+            self.uid = self.gid = uid_base + number
             return
         raise RuntimeError(f"all {SLOTS} sandbox slots are in use")
 
@@ -385,9 +382,16 @@ def ensure_subreaper() -> None:
 
 
 def plan_for(
-    level: str, workdir: str, slot: SandboxSlot | None, limits: SandboxLimits, device: str, cgroup: SandboxCgroup | None
+    level: str,
+    workdir: str,
+    slot: SandboxSlot | None,
+    limits: SandboxLimits,
+    device: str,
+    cgroup: SandboxCgroup | None,
+    hidden: list[str],
 ) -> IsolationPlan:
-    """The isolation plan of one child at ``level`` (root, uid, userns or none)."""
+    """The isolation plan of one child at ``level`` (root, uid, userns or none); ``hidden`` is masked at the levels
+    with a mount namespace (``default_hidden_paths``)."""
     address_space = limits.address_space_bytes if device == "cpu" else None
     rlimits = rlimits_for(
         cpu_seconds=limits.cpu_seconds,
@@ -406,7 +410,7 @@ def plan_for(
         workdir=workdir,
         uid=slot.uid if dedicated_uid else None,
         gid=slot.gid if dedicated_uid else None,
-        hidden=default_hidden_paths() if level in ("root", "userns") else [],
+        hidden=list(hidden) if level in ("root", "userns") else [],
         keep=python_paths(),
         rlimits=rlimits,
         cgroup_procs=cgroup.procs_files if cgroup else [],

@@ -90,7 +90,7 @@ def test_the_cli_and_the_worker_settings_accept_cuda_n_and_explain_a_bad_name(ca
     with _pytest.raises(Exception, match="expected cpu, cuda, cuda:N"):
         _device("gpu0")
     assert Settings(devices="cuda:0, cuda:1").slot_devices == ["cuda:0", "cuda:1"]
-    assert Settings(device="cpu", worker_concurrency=2).slot_devices == ["cpu", "cpu"]
+    assert Settings(grader={"device": "cpu"}, worker_concurrency=2).slot_devices == ["cpu", "cpu"]
 
 
 def test_grading_on_a_gpu_this_machine_lacks_is_a_grader_fault():

@@ -121,6 +121,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
+        grader={"device": "cpu"},  # the worker's slots; the default, auto, would take a GPU where there is one
         var_dir=tmp_path / "var",
         database_url=database_url,
         rate_limit_count=1000,

@@ -110,6 +110,7 @@ def test_files_reach_the_grader_with_their_names(
         "answers.md": (template / "answers.md").read_bytes(),
     }
     assert (seen["device"], seen["data_profile"], seen["seed"]) == ("cpu", "bundled", 0)
+    assert seen["settings"] is settings.grader  # the service's one settings object, its grader part
     assert status(client, tokens.alice, sid)["score"] == 4
 
 
@@ -151,4 +152,5 @@ def test_progress_shows_in_the_status_and_stop_hands_back(
 
 def test_slots_follow_devices(settings: Settings) -> None:
     assert settings.model_copy(update={"devices": "cuda:0,cuda:1"}).slot_devices == ["cuda:0", "cuda:1"]
-    assert settings.model_copy(update={"device": "cpu", "worker_concurrency": 2}).slot_devices == ["cpu", "cpu"]
+    on_cpu = settings.grader.model_copy(update={"device": "cpu"})
+    assert settings.model_copy(update={"grader": on_cpu, "worker_concurrency": 2}).slot_devices == ["cpu", "cpu"]

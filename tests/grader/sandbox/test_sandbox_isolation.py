@@ -129,7 +129,7 @@ def test_userns_plan_applies_for_an_unprivileged_user():
     work = WorkDir()
     work.chown(65534, 65534)
     workdir = work.path
-    plan = plan_for("userns", workdir, None, LIMITS, "cpu", None)
+    plan = plan_for("userns", workdir, None, LIMITS, "cpu", None, default_hidden_paths())
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -219,11 +219,13 @@ def test_parent_writes_never_follow_a_link_the_child_left(tmp_path):
         shutil.rmtree(work.path + "-moved", ignore_errors=True)
 
 
-def test_uid_base_can_be_moved_per_worker_container():
-    import subprocess
-    import sys
+def test_uid_base_can_be_moved_per_worker_container(monkeypatch):
+    """The documented variable moves the uid range of the sandboxes a grade starts (read with the settings,
+    not when the sandbox module is imported)."""
+    from grader.settings import GraderSettings
 
-    code = "from grader.sandbox.process import UID_BASE; print(UID_BASE)"
-    env = {**os.environ, "VITGRADE_SANDBOX_UID_BASE": "61000"}
-    moved = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert moved.stdout.strip() == "61000"
+    monkeypatch.setenv("VITGRADE_SANDBOX_UID_BASE", "61000")
+    placement = GraderSettings().sandbox_placement()
+    assert placement["uid_base"] == 61000
+    assert Sandbox("x = 1", **placement).uid_base == 61000
+    assert Sandbox("x = 1").uid_base == 61000  # a sandbox built without settings reads them afresh

@@ -81,7 +81,7 @@ def create_app(
     add_offline_docs(app)
     app.state.settings = settings
     app.state.clock = clock
-    app.state.lti_settings = lti_settings or LtiSettings()
+    app.state.lti_settings = lti_settings or settings.lti
     app.state.lti_tokens = TokenCache()  # platform access tokens, kept until they expire
     app.state.lti_lock = threading.Lock()  # one grade push at a time
     app.state.requests = Counter()

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from grader.devices import DeviceError, parse_device, parse_devices
 from grader.intake import limits
 from grader.settings import ENV_PREFIX, NESTED_DELIMITER, GraderSettings
+from service.lti.config import LtiSettings
 
 DEFAULT_VAR_DIR = Path("var")
 
@@ -29,8 +30,11 @@ class Settings(BaseSettings):
         description="The grader's settings (device, data and cache dirs, limits, sandbox uids), read by their own "
         "rule: VITGRADE_<FIELD> or VITGRADE_GRADER__<FIELD>.",
     )
-    # Further nested settings classes (each with its own prefix) go here the same way, e.g.
-    # ``lti: LtiSettings = Field(default_factory=LtiSettings, description=...)``, and get a section in
+    lti: LtiSettings = Field(
+        default_factory=LtiSettings,
+        description="The LMS registration for the LTI 1.3 grade push, read by its own rule: VITGRADE_LTI_<FIELD>.",
+    )
+    # Further nested settings classes (each with its own prefix) go here the same way and get a section in
     # service/settings_doc.py (a test fails until they do); the validator below serves them all.
 
     var_dir: Path = Field(default=DEFAULT_VAR_DIR, description="Local state: the SQLite file and the uploads.")

@@ -5,21 +5,17 @@ import io
 
 from conftest import Tokens
 from fastapi.testclient import TestClient
+from test_svc_worker import fake_report
 
+from grader.report import QuestionScore, Report
 from service import queue
 from service.db import Database
 from service.models import Submission
 
 
-def report(q1: float, q2: float, succeeded: bool = True) -> dict:
-    return {
-        "score": q1 + q2,
-        "max_score": 10.0,
-        "succeeded": succeeded,
-        "gradable": True,
-        "duration_s": 1.5,
-        "questions": [{"id": "Q1", "score": q1, "max_score": 5.0}, {"id": "Q2", "score": q2, "max_score": 5.0}],
-    }
+def report(q1: float, q2: float, succeeded: bool = True) -> Report:
+    questions = [QuestionScore(id="Q1", score=q1, max_score=5.0), QuestionScore(id="Q2", score=q2, max_score=5.0)]
+    return fake_report(q1 + q2, succeeded=succeeded).model_copy(update={"duration_s": 1.5, "questions": questions})
 
 
 def submit(client: TestClient, token: str) -> str:
@@ -32,7 +28,7 @@ def submit(client: TestClient, token: str) -> str:
     return answer.json()["id"]
 
 
-def grade_next(database: Database, payload: dict) -> None:
+def grade_next(database: Database, payload: Report) -> None:
     """What a worker does once grading is over: claim the next job and record its report."""
     claim = queue.claim(database, "test-worker", "cpu", lease_s=30)
     with database.session() as session:

@@ -23,7 +23,7 @@ from grader.intake.models import IntakeError
 from service import gradebook, overrides
 from service.models import Result, Submission
 from service.similarity.runs import read_files
-from service.storage import BlobStore
+from service.storage import BlobStore, DatabaseBlobStore, Prefetched
 
 SIMILAR = 0.8
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -63,14 +63,14 @@ def question_key(question: str) -> str:
     raise ValueError(f"No written question {question!r}; the written questions are {', '.join(ANSWER_KEYS)}.")
 
 
-def _answer_text(store: BlobStore, files: list[dict], key: str) -> str:
+def _answer_text(store: BlobStore | Prefetched, files: list[dict], key: str) -> str:
     try:
         return read_files(store, files)[1].get(key, "")
     except IntakeError:
         return ""
 
 
-def collect(session: Session, store: BlobStore, question: str) -> list[Answer]:
+def collect(session: Session, store: BlobStore | DatabaseBlobStore, question: str) -> list[Answer]:
     """Every student's answer to ``question`` in the submission that counts (students with none are left out)."""
     key = question_key(question)
     check_id = f"written.{key.lower()}"
@@ -86,6 +86,7 @@ def collect(session: Session, store: BlobStore, question: str) -> list[Answer]:
     )
     reports = dict(session.execute(select(Result.submission_id, Result.report).where(Result.id.in_(newest))).all())
     decided = overrides.in_force(session)
+    blobs = store.get_many(entry["sha256"] for sid in counted for entry in files[sid])  # one query, not one a row
     answers = []
     for sid, name in counted.items():
         report = reports.get(sid)
@@ -96,7 +97,7 @@ def collect(session: Session, store: BlobStore, question: str) -> list[Answer]:
         concepts = WrittenDetails.model_validate(check.details if check is not None else {})
         answers.append(
             Answer(
-                name, sid, _answer_text(store, files[sid], key), check_id, concepts.found, concepts.missing,
+                name, sid, _answer_text(blobs, files[sid], key), check_id, concepts.found, concepts.missing,
                 concepts.fraction, auto, top, effective,
             )
         )  # fmt: skip

@@ -8,15 +8,17 @@ from pathlib import Path
 import pytest
 from conftest import Tokens
 from fastapi.testclient import TestClient
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from test_svc_instructor import grade_next, submit
 from test_svc_overrides import final_of
 from test_svc_worker import fake_report
 
 from grader.report import CheckResult, QuestionScore, Report
+from service.config import Settings
 from service.db import Database
-from service.models import Result
+from service.models import Job, Result, Status
 from service.stored_report import UNKNOWN, load
+from service.worker import Worker
 
 SERVICE = Path(__file__).resolve().parents[2] / "service"
 
@@ -126,3 +128,18 @@ def test_no_dict_reads_of_a_grade_report_in_the_service() -> None:
         if pattern.search(line)
     ]
     assert found == [], found
+
+
+def test_the_worker_validates_what_the_grader_returns_once(
+    client: TestClient, tokens: Tokens, database: Database, settings: Settings
+) -> None:
+    sid = submit(client, tokens.alice)
+    as_json = Worker(settings, database, grade=lambda paths, **kw: fake_report(6.0).model_dump(mode="json"))
+    assert as_json.run_once()  # a grader entry point that answers JSON is validated into a Report
+    assert stored_json(database, sid) == fake_report(6.0).model_dump(mode="json")
+    broken = submit(client, tokens.alice)
+    assert Worker(settings, database, grade=lambda paths, **kw: {"score": 1.0}).run_once()
+    with database.session() as session:
+        job = session.scalars(select(Job).where(Job.submission_id == broken)).one()
+        assert job.status == Status.queued and "ValidationError" in job.error and "environment" in job.error
+        assert session.scalar(select(func.count()).where(Result.submission_id == broken)) == 0

@@ -110,30 +110,3 @@ def test_full_report_for_staff_only(client: TestClient, tokens: Tokens, database
     grade_next(database, report(1, 1))
     full = client.get(f"/api/v1/instructor/submissions/{sid}/report", headers=Tokens.header(tokens.instructor))
     assert full.status_code == 200 and full.json()["score"] == 2
-
-
-def test_list_views_take_the_same_queries_for_one_row_or_many(client: TestClient, tokens: Tokens) -> None:
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
-        statements.append(statement)
-
-    def queries(path: str, token: str) -> int:
-        statements.clear()
-        event.listen(Engine, "before_cursor_execute", count)
-        try:
-            assert client.get(path, headers=Tokens.header(token)).status_code == 200
-        finally:
-            event.remove(Engine, "before_cursor_execute", count)
-        return len(statements)
-
-    submit(client, tokens.alice)
-    queries("/api/v1/instructor/submissions", tokens.instructor), queries("/api/v1/submissions", tokens.alice)  # tokens
-    one = queries("/api/v1/instructor/submissions", tokens.instructor), queries("/api/v1/submissions", tokens.alice)
-    for _ in range(5):
-        submit(client, tokens.alice)
-    many = queries("/api/v1/instructor/submissions", tokens.instructor), queries("/api/v1/submissions", tokens.alice)
-    assert many == one, (one, many)

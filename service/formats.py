@@ -6,9 +6,9 @@ from grader.formats import render
 from grader.report import Report
 
 
-def render_report(report: dict[str, Any], fmt: str) -> Any:
+def render_report(report: Report, fmt: str) -> Any:
     """The student view of ``report``: a JSON-able dict for ``json``, text for ``gradescope`` and ``junit``."""
-    view = Report.model_validate(report).student_view()
+    view = report.student_view()
     if fmt == "json":
         return view.model_dump(mode="json")
     return render(view, fmt, student_view=True)

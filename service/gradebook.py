@@ -56,7 +56,7 @@ def load(session: Session, user_id: str | None = None) -> Gradebook:
         if uid not in graded:
             continue
         score, scores, _ = overrides.apply(report, decided.get(sid, []))
-        maxima.update({q["id"]: float(q["max_score"]) for q in report.get("questions", [])})
+        maxima.update({q.id: q.max_score for q in report.questions})
         when = extensions.deadline_for(rules, granted.get(uid))
         graded[uid].append(Graded(sid, received, score, max_score, scores, gradable, price(rules, when, received)))
     standings = [count(Standing(name, uid, rules.counts), graded[uid], marked.get(uid)) for uid, name in users]

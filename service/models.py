@@ -18,8 +18,12 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from grader.report import Report
+from service.stored_report import ReportJSON
 
 
 class UTCDateTime(TypeDecorator):
@@ -84,7 +88,8 @@ class User(Base):
 
 
 class Submission(Base):
-    """One upload (one or several files); ``status`` mirrors its latest job."""
+    """One upload (one or several files); ``status`` mirrors its latest job (written only by
+    ``service.queue.sync_status``)."""
 
     __tablename__ = "submissions"
     __table_args__ = (Index("ix_submissions_user_created", "user_id", "created_at"),)
@@ -96,6 +101,15 @@ class Submission(Base):
     files: Mapped[list[Any]] = mapped_column(default=list)  # [{name, sha256, size}]
 
     user: Mapped[User] = relationship()
+
+
+@event.listens_for(Submission.status, "set")
+def _status_written_elsewhere(target: Submission, value: str, old: object, initiator: object) -> None:
+    """``Submission.status`` is its latest job's; only ``service.queue.sync_status`` writes it (in SQL)."""
+    raise AttributeError(
+        f"Submission.status is its latest job's: not set to {value!r} here; change the job, then call "
+        "service.queue.sync_status"
+    )
 
 
 class Job(Base):
@@ -137,7 +151,7 @@ class Result(Base):
     gradable: Mapped[bool] = mapped_column()
     duration_s: Mapped[float] = mapped_column(Float, default=0.0)
     message: Mapped[str] = mapped_column(Text, default="")
-    report: Mapped[dict[str, Any]] = mapped_column()
+    report: Mapped[Report] = mapped_column(ReportJSON)  # a grader.report.Report, stored as its JSON
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from grader.report import CheckResult, Report
 from service.models import Override, Result, Submission
 
 
@@ -41,14 +42,14 @@ class Effective:
         return self.override.auto_score is None or abs(self.override.auto_score - self.auto_score) > 1e-9
 
 
-def _checks(report: dict) -> dict[str, dict]:
-    return {c["id"]: c for c in report.get("checks", []) if "id" in c}
+def _checks(report: Report) -> dict[str, CheckResult]:
+    return {c.id: c for c in report.checks}
 
 
 def record(
     session: Session,
     submission_id: str,
-    report: dict,
+    report: Report,
     *,
     check_id: str,
     score: float | None,
@@ -70,7 +71,7 @@ def record(
         feedback=feedback,
         reason=reason,
         author=author,
-        auto_score=float(check.get("score", 0.0)),
+        auto_score=check.score,
     )
     session.add(row)
     session.flush()
@@ -78,13 +79,13 @@ def record(
 
 
 def _problem(
-    report: dict, check_id: str, score: float | None, full_credit: bool, reason: str
+    report: Report, check_id: str, score: float | None, full_credit: bool, reason: str
 ) -> tuple[int, str] | None:
     """Why an override cannot be made (HTTP status, message), or None."""
     check = _checks(report).get(check_id)
     if check is None:
         return 404, f"No check {check_id!r} in this submission's report."
-    top = float(check.get("max_score", 0.0))
+    top = check.max_score
     if not full_credit and (score is None or not 0 <= score <= top):
         return 422, f"Score for {check_id} must be between 0 and {top:g} (got {score!r})."
     if not reason.strip():
@@ -146,20 +147,17 @@ def newest(rows: list[Override]) -> list[Override]:
     return list({row.check_id: row for row in sorted(rows, key=lambda r: r.id)}.values())
 
 
-def apply(report: dict, rows: list[Override]) -> tuple[float, dict[str, float], list[Effective]]:
+def apply(report: Report, rows: list[Override]) -> tuple[float, dict[str, float], list[Effective]]:
     """Effective total, per-question scores and the overridden checks of ``report`` under ``rows``."""
     checks = _checks(report)
-    questions = {q["id"]: float(q["score"]) for q in report.get("questions", [])}
-    total = float(report.get("score", 0.0))
+    questions = {q.id: q.score for q in report.questions}
+    total = report.score
     applied = []
     for row in rows:
         check = checks.get(row.check_id)
         if check is None:  # a regrade without that check: kept in the history, applies to nothing
             continue
-        effective = Effective(
-            row, row.check_id, str(check.get("question", "")), float(check.get("score", 0.0)),
-            float(check.get("max_score", 0.0)),
-        )  # fmt: skip
+        effective = Effective(row, row.check_id, check.question, check.score, check.max_score)
         delta = effective.score - effective.auto_score
         total += delta
         if effective.question in questions:
@@ -168,7 +166,7 @@ def apply(report: dict, rows: list[Override]) -> tuple[float, dict[str, float], 
     return total, questions, applied
 
 
-def graded_report(session: Session, submission_id: str) -> dict | None:
+def graded_report(session: Session, submission_id: str) -> Report | None:
     """The report of the submission's latest successful grade (what overrides apply to), or None."""
     return session.scalars(
         select(Result.report)
@@ -178,16 +176,16 @@ def graded_report(session: Session, submission_id: str) -> dict | None:
     ).first()
 
 
-def annotate(view: dict, report: dict, rows: list[Override]) -> dict:
+def annotate(view: dict, report: Report, rows: list[Override]) -> dict:
     """A student view with the TA's decisions: ``effective_score`` and, on each overridden check,
     ``override: {score, feedback}`` (the reason and the author stay staff-only)."""
     total, questions, applied = apply(report, rows)
     decided = {e.check_id: e for e in applied}
     view["effective_score"] = total
-    for q in view.get("questions", []):
+    for q in view["questions"]:  # the JSON of a student view: every question and check has its id
         q["effective_score"] = questions.get(q["id"], q["score"])
-    for check in view.get("checks", []):
-        if check.get("id") in decided:
+    for check in view["checks"]:
+        if check["id"] in decided:
             e = decided[check["id"]]
             check["override"] = {"score": e.score, "feedback": e.override.feedback}
     return view

@@ -16,6 +16,7 @@ from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from grader.report import Report
 from service.db import Database
 from service.models import Job, Result, Status, Submission, utcnow
 
@@ -33,11 +34,11 @@ class Claim:
 
 
 def enqueue(session: Session, submission: Submission, *, kind: str = "grade", max_attempts: int = 3) -> Job:
-    """Add a job for ``submission`` (in the caller's transaction) and mark the submission queued."""
+    """Add a job for ``submission`` (in the caller's transaction); the submission is then queued (its latest job)."""
     job = Job(submission_id=submission.id, kind=kind, status=Status.queued, max_attempts=max_attempts)
     session.add(job)
-    submission.status = Status.queued
     session.flush()
+    sync_status(session, submission.id)
     return job
 
 
@@ -69,7 +70,7 @@ def reap_expired(database: Database) -> int:
                 f"Grading did not finish after {job.attempts} attempts (the worker stopped or crashed each time). "
                 "Please contact your instructor."
             )
-            _sync_submission(session, job.submission_id)
+            sync_status(session, job.submission_id)
             log.warning("job gave up", extra={"submission_id": job.submission_id, "job_id": job.id})
         return len(jobs)
 
@@ -108,7 +109,7 @@ def claim(database: Database, worker_id: str, device: str, lease_s: float) -> Cl
             job.attempts += 1
             job.lease_expires_at, job.heartbeat_at, job.started_at, job.progress = lease, now, now, ""
             job_id, submission_id, attempt = job.id, job.submission_id, job.attempts
-        session.execute(update(Submission).where(Submission.id == submission_id).values(status=Status.running))
+        sync_status(session, submission_id)
     return Claim(job_id=job_id, submission_id=submission_id, attempt=attempt, worker_id=worker_id)
 
 
@@ -136,15 +137,14 @@ def heartbeat(database: Database, claim: Claim, lease_s: float, progress: str | 
         return session.execute(update(Job).where(_held(claim)).values(**values)).rowcount == 1
 
 
-def complete(database: Database, claim: Claim, report: dict[str, Any], user_id: str) -> bool:
+def complete(database: Database, claim: Claim, report: Report, user_id: str) -> bool:
     """Record the report of a job we still hold; exactly once. Returns False when it was not ours to write."""
     now = utcnow()
     try:
         with database.write_session() as session:
-            succeeded = bool(report.get("succeeded", False))
             final = {"status": Status.done, "progress": "done", "finished_at": now}
-            if not succeeded:  # a grader fault: recorded as it is, the score is not a grade
-                final.update(status=Status.error, progress="grader fault", error=str(report.get("message", ""))[:4000])
+            if not report.succeeded:  # a grader fault: recorded as it is, the score is not a grade
+                final.update(status=Status.error, progress="grader fault", error=report.message[:4000])
             done = session.execute(update(Job).where(_held(claim)).values(**final)).rowcount
             if done != 1:
                 log.warning("result discarded: job no longer held", extra={"submission_id": claim.submission_id})
@@ -154,17 +154,17 @@ def complete(database: Database, claim: Claim, report: dict[str, Any], user_id: 
                     job_id=claim.job_id,
                     submission_id=claim.submission_id,
                     user_id=user_id,
-                    score=float(report.get("score", 0.0)),
-                    max_score=float(report.get("max_score", 0.0)),
-                    succeeded=succeeded,
-                    gradable=bool(report.get("gradable", False)),
-                    duration_s=float(report.get("duration_s", 0.0)),
-                    message=str(report.get("message", ""))[:4000],
+                    score=report.score,
+                    max_score=report.max_score,
+                    succeeded=report.succeeded,
+                    gradable=report.gradable,
+                    duration_s=report.duration_s,
+                    message=report.message[:4000],
                     report=report,
                 )
             )
             session.flush()
-            _sync_submission(session, claim.submission_id)
+            sync_status(session, claim.submission_id)
     except IntegrityError:
         log.warning("result discarded: job already has one", extra={"submission_id": claim.submission_id})
         return False
@@ -183,7 +183,7 @@ def fail(database: Database, claim: Claim, message: str) -> None:
         else:
             job.status, job.worker_id, job.lease_expires_at = Status.queued, None, None
             job.error = message[:4000]
-        _sync_submission(session, claim.submission_id)
+        sync_status(session, claim.submission_id)
 
 
 def hand_back(database: Database, claim: Claim) -> None:
@@ -200,11 +200,12 @@ def hand_back(database: Database, claim: Claim) -> None:
                 progress="handed back",
             )
         )
-        _sync_submission(session, claim.submission_id)
+        sync_status(session, claim.submission_id)
 
 
-def _sync_submission(session: Session, submission_id: str) -> None:
-    """A submission's status is its latest job's."""
+def sync_status(session: Session, submission_id: str) -> None:
+    """A submission's status is its latest job's: the one place that writes ``Submission.status`` (a test holds
+    the rest of the service to it), called in the transaction of every change to a job's status."""
     latest = session.scalars(
         select(Job.status).where(Job.submission_id == submission_id).order_by(Job.id.desc()).limit(1)
     ).first()

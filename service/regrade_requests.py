@@ -14,7 +14,7 @@ def create(session: Session, submission_id: str, user_id: str, check_id: str, me
     report = overrides.graded_report(session, submission_id)
     if report is None:
         raise OverrideRejected(409, "This submission has no grade yet: wait for it before asking for a regrade.")
-    if check_id not in {c.get("id") for c in report.get("checks", [])}:
+    if check_id not in {c.id for c in report.checks}:
         raise OverrideRejected(422, f"No check {check_id!r} in this submission's report.")
     exists = session.scalar(
         select(RegradeRequest.id).where(
@@ -41,7 +41,9 @@ def answer(
     if row is None:
         raise OverrideRejected(404, f"No regrade request {request_id}.")
     if score is not None or full_credit:
-        report = overrides.graded_report(session, row.submission_id) or {}
+        report = overrides.graded_report(session, row.submission_id)
+        if report is None:
+            raise OverrideRejected(404, f"No check {row.check_id!r} in this submission's report.")
         made = overrides.record(
             session, row.submission_id, report, check_id=row.check_id, score=score, full_credit=full_credit,
             feedback=reply, reason=f"regrade request {row.id}: {reply}", author=author,

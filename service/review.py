@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -22,10 +23,18 @@ from grader.intake.models import IntakeError
 from service import gradebook, overrides
 from service.models import Result, Submission
 from service.similarity.runs import read_files
-from service.storage import BlobStore
+from service.storage import BlobStore, DatabaseBlobStore, Prefetched
 
 SIMILAR = 0.8
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+class WrittenDetails(BaseModel):
+    """What a written check's ``details`` say about the concepts (the rest of its figures are not read here)."""
+
+    found: list[str] = Field(default_factory=list, description="Concepts the answer states.")
+    missing: list[str] = Field(default_factory=list, description="Concepts it leaves out.")
+    fraction: float = Field(default=0.0, description="The share of the question's points the grader gave.")
 
 
 @dataclass
@@ -54,14 +63,14 @@ def question_key(question: str) -> str:
     raise ValueError(f"No written question {question!r}; the written questions are {', '.join(ANSWER_KEYS)}.")
 
 
-def _answer_text(store: BlobStore, files: list[dict], key: str) -> str:
+def _answer_text(store: BlobStore | Prefetched, files: list[dict], key: str) -> str:
     try:
         return read_files(store, files)[1].get(key, "")
     except IntakeError:
         return ""
 
 
-def collect(session: Session, store: BlobStore, question: str) -> list[Answer]:
+def collect(session: Session, store: BlobStore | DatabaseBlobStore, question: str) -> list[Answer]:
     """Every student's answer to ``question`` in the submission that counts (students with none are left out)."""
     key = question_key(question)
     check_id = f"written.{key.lower()}"
@@ -77,18 +86,19 @@ def collect(session: Session, store: BlobStore, question: str) -> list[Answer]:
     )
     reports = dict(session.execute(select(Result.submission_id, Result.report).where(Result.id.in_(newest))).all())
     decided = overrides.in_force(session)
+    blobs = store.get_many(entry["sha256"] for sid in counted for entry in files[sid])  # one query, not one a row
     answers = []
     for sid, name in counted.items():
-        report = reports.get(sid, {})
-        check = next((c for c in report.get("checks", []) if c.get("id") == check_id), {})
-        _, _, applied = overrides.apply(report, decided.get(sid, []))
-        effective = next((e.score for e in applied if e.check_id == check_id), float(check.get("score", 0.0)))
-        details = check.get("details") or {}
+        report = reports.get(sid)
+        check = next((c for c in report.checks if c.id == check_id), None) if report is not None else None
+        auto, top = (check.score, check.max_score) if check is not None else (0.0, 0.0)
+        applied = overrides.apply(report, decided.get(sid, []))[2] if report is not None else []
+        effective = next((e.score for e in applied if e.check_id == check_id), auto)
+        concepts = WrittenDetails.model_validate(check.details if check is not None else {})
         answers.append(
             Answer(
-                name, sid, _answer_text(store, files[sid], key), check_id, list(details.get("found", [])),
-                list(details.get("missing", [])), float(details.get("fraction", 0.0)), float(check.get("score", 0.0)),
-                float(check.get("max_score", 0.0)), effective,
+                name, sid, _answer_text(blobs, files[sid], key), check_id, concepts.found, concepts.missing,
+                concepts.fraction, auto, top, effective,
             )
         )  # fmt: skip
     return answers

@@ -1,7 +1,5 @@
 """Public views of submissions: the status of one (the polling hot path: two Core queries) or of a page of them
-(two queries for the whole page, never one per row)."""
-
-from collections.abc import Sequence
+(three queries for the whole page: its ids, their statuses, their grades; never one per row)."""
 
 from sqlalchemy import Connection, Select, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
@@ -76,7 +74,7 @@ def status_view(
 
 
 def page(session: Session, query: Select) -> list[SubmissionPublic]:
-    """The views of the submissions ``query`` selects (``select(Submission.id)...``, in its order): two queries."""
+    """The views of the submissions ``query`` selects (``select(Submission.id)...``, in its order): three queries."""
     conn = session.connection()
     ids = list(conn.execute(query).scalars())
     if not ids:
@@ -86,11 +84,3 @@ def page(session: Session, query: Select) -> list[SubmissionPublic]:
     for g in conn.execute(_GRADE_COLUMNS.where(Result.submission_id.in_(ids))):
         grades[g.submission_id].append(g)
     return [_view(rows[sid], grades[sid]) for sid in ids if sid in rows]
-
-
-def of(session: Session, submissions: Sequence[Submission]) -> list[SubmissionPublic]:
-    """The views of already loaded submissions, in their order (two queries)."""
-    ids = [s.id for s in submissions]
-    order = {sid: i for i, sid in enumerate(ids)}
-    views = page(session, select(Submission.id).where(Submission.id.in_(ids)))
-    return sorted(views, key=lambda v: order[v.id])

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 
 from grader.devices import parse_device
+from grader.report import Report
 from service import logs, queue
 from service.config import Settings, get_settings
 from service.db import Database
@@ -95,7 +96,7 @@ class Worker:
                     path = folder / work_name(entry["name"], index)  # a safe name, whatever the row holds
                     path.write_bytes(self.store.get(entry["sha256"]))
                     paths.append(path)
-                report = self.grade(
+                graded = self.grade(
                     paths,
                     device=device,
                     data_profile=self.settings.data_profile,
@@ -104,16 +105,17 @@ class Worker:
                     progress=self._progress_callback(claim.job_id),
                     settings=self.settings.grader,
                 )
-            payload = report.model_dump(mode="json")
+            # where the grader's output enters the service: validated once (a Report passes as it is), typed after
+            report = Report.model_validate(graded)
         except Exception as exc:  # the grader promises not to raise; if it does, say so and retry
             log.exception("grader raised", extra=extra)
             queue.fail(self.database, claim, f"the grader raised {type(exc).__name__}: {exc}")
             return
-        if not payload.get("succeeded", False):  # a grader fault is never the student's: retry, then error, no score
-            log.warning("grader fault", extra={**extra, "grader_message": str(payload.get("message", ""))[:1000]})
-            queue.fail(self.database, claim, f"grader fault (not the student's): {payload.get('message', '')}")
+        if not report.succeeded:  # a grader fault is never the student's: retry, then error, no score
+            log.warning("grader fault", extra={**extra, "grader_message": report.message[:1000]})
+            queue.fail(self.database, claim, f"grader fault (not the student's): {report.message}")
             return
-        recorded = self._record(claim, payload, user_id)
+        recorded = self._record(claim, report, user_id)
         log.info(
             "graded",
             extra={
@@ -123,13 +125,13 @@ class Worker:
             },
         )
 
-    def _record(self, claim: queue.Claim, payload: dict[str, Any], user_id: str) -> bool:
+    def _record(self, claim: queue.Claim, report: Report, user_id: str) -> bool:
         """Write the result, retrying while the database is briefly unavailable (until half the lease is gone)."""
         deadline = time.monotonic() + self.settings.lease_s / 2
         delay = 0.5
         while True:
             try:
-                return queue.complete(self.database, claim, payload, user_id)
+                return queue.complete(self.database, claim, report, user_id)
             except OperationalError:
                 if time.monotonic() + delay > deadline:
                     raise

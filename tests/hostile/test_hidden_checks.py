@@ -18,6 +18,7 @@ from grader.formats import FORMATS, render
 from grader.report import Report
 from reference.bundle import bundle_submission
 from service.formats import render_report
+from service.stored_report import load
 
 SELECT = ["q4.*", "q5.shape", "q6.shape", "q6.equivalence", "q6.extra"]
 ATTACK = """
@@ -82,10 +83,10 @@ def test_student_facing_outputs_hold_no_hidden_configuration(report):
     outputs = {"student_view": view.model_dump_json()}
     for fmt in FORMATS:
         outputs[f"grader {fmt}"] = render(report, fmt, student_view=True)
-    payload = report.model_dump(mode="json")
-    outputs["service json"] = str(render_report(payload, "json"))
+    stored = load(report.model_dump(mode="json"))  # what the service reads back from its results table
+    outputs["service json"] = str(render_report(stored, "json"))
     for fmt in ("gradescope", "junit"):
-        outputs[f"service {fmt}"] = render_report(payload, fmt)
+        outputs[f"service {fmt}"] = render_report(stored, fmt)
     leaks = {name: [s for s in hidden_tokens() if s in text] for name, text in outputs.items()}
     assert not any(leaks.values()), f"hidden configurations reach the student: {leaks}"
     assert view.log == "", "the student view never holds the submission's log"

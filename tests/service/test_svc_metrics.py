@@ -4,7 +4,9 @@ from collections import Counter
 
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
+from test_svc_worker import fake_report
 
+from service import queue
 from service.db import Database
 from service.metrics import render
 from service.models import Job, Result, Role, Status, Submission, User
@@ -16,12 +18,13 @@ def seed(database: Database) -> None:
         session.add(user)
         session.flush()
         for index, (duration, attempts, succeeded) in enumerate([(0.5, 1, True), (7.0, 2, True), (700.0, 3, False)]):
-            submission = Submission(user_id=user.id, status=Status.done)
+            submission = Submission(user_id=user.id)
             session.add(submission)
             session.flush()
             job = Job(submission_id=submission.id, status=Status.done, attempts=attempts)
             session.add(job)
             session.flush()
+            queue.sync_status(session, submission.id)
             session.add(
                 Result(
                     job_id=job.id,
@@ -32,7 +35,7 @@ def seed(database: Database) -> None:
                     succeeded=succeeded,
                     gradable=True,
                     duration_s=duration,
-                    report={},
+                    report=fake_report(float(index), succeeded=succeeded),
                 )
             )
         queued = Submission(user_id=user.id)

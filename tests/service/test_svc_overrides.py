@@ -13,7 +13,7 @@ from grader.report import Report
 from service.db import Database
 
 
-def report(q1_shape: float, q2_eq: float) -> dict:
+def report(q1_shape: float, q2_eq: float) -> Report:
     """A complete report (the grader's model, as a worker stores it) with two checks."""
     checks = [
         {"id": "q1.shape", "question": "Q1", "category": "shape", "score": q1_shape, "max_score": 5.0,
@@ -23,7 +23,7 @@ def report(q1_shape: float, q2_eq: float) -> dict:
     ]  # fmt: skip
     questions = [{"id": "Q1", "score": q1_shape, "max_score": 5.0}, {"id": "Q2", "score": q2_eq, "max_score": 5.0}]
     base = fake_report(q1_shape + q2_eq).model_dump(mode="json")
-    return Report.model_validate({**base, "questions": questions, "checks": checks}).model_dump(mode="json")
+    return Report.model_validate({**base, "questions": questions, "checks": checks})
 
 
 def final_of(client: TestClient, tokens: Tokens, student: str = "alice") -> dict:

@@ -4,12 +4,13 @@ import threading
 import time
 
 from sqlalchemy import func, select, update
+from test_svc_worker import fake_report
 
 from service import queue
 from service.db import Database
 from service.models import Job, Result, Status, Submission, User
 
-REPORT = {"score": 3.0, "max_score": 10.0, "succeeded": True, "gradable": True, "duration_s": 0.1, "questions": []}
+REPORT = fake_report(3.0)
 
 
 def make_submission(database: Database, user_name: str = "alice") -> Submission:

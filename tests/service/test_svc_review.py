@@ -20,13 +20,13 @@ ANSWERS = {
 }
 
 
-def written_report(found: list[str], missing: list[str]) -> dict:
+def written_report(found: list[str], missing: list[str]) -> Report:
     details = {"found": found, "missing": missing, "fraction": 1 / 3}
     check = {"id": "written.q3", "question": "written", "category": "written", "status": "passed",
              "score": 1.0, "max_score": 3.0, "details": details}  # fmt: skip
     base = fake_report(1.0).model_dump(mode="json")
     questions = [{"id": "written", "score": 1.0, "max_score": 3.0}]
-    return Report.model_validate({**base, "questions": questions, "checks": [check]}).model_dump(mode="json")
+    return Report.model_validate({**base, "questions": questions, "checks": [check]})
 
 
 def test_review_queue_groups_similar_answers_and_decides_for_a_group(

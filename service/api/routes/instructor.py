@@ -37,15 +37,14 @@ def list_all(
 ) -> list[SubmissionPublic]:
     """All submissions, newest first, filtered by student name, status and creation time (ISO 8601)."""
     user_id = _student_id(session, student) if student else None
-    rows = submissions.list_for(session, user_id=user_id, status=status, since=since, limit=limit, offset=offset)
-    return views.of(session, rows)
+    query = submissions.list_query(user_id=user_id, status=status, since=since, limit=limit, offset=offset)
+    return views.page(session, query)
 
 
 @router.get("/students/{name}/submissions", response_model=list[SubmissionPublic], responses=ERRORS)
 def student_history(name: str, _: InstructorUser, session: SessionDep) -> list[SubmissionPublic]:
     """One student's submissions with every grade each received."""
-    rows = submissions.list_for(session, user_id=_student_id(session, name), limit=10_000)
-    return views.of(session, rows)
+    return views.page(session, submissions.list_query(user_id=_student_id(session, name), limit=10_000))
 
 
 @router.get("/submissions/{submission_id}/report", responses=ERRORS)
@@ -54,7 +53,7 @@ def full_report(submission_id: str, _: InstructorUser, session: SessionDep) -> d
     result = submissions.latest_result(session, submission_id)
     if result is None:
         raise HTTPException(404, f"No grade for submission {submission_id!r}.")
-    return result.report
+    return result.report.model_dump(mode="json")
 
 
 @router.get("/submissions/{submission_id}/files/{index}", responses=ERRORS)

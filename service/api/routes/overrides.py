@@ -38,7 +38,7 @@ def _view(session: SessionDep, submission_id: str) -> OverridesPublic:
     total, _, applied = overrides.apply(report, overrides.newest(rows))
     return OverridesPublic(
         submission_id=submission_id,
-        auto_score=float(report.get("score", 0.0)),
+        auto_score=report.score,
         effective_score=total,
         effective=[
             EffectiveCheck(

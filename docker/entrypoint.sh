@@ -8,6 +8,8 @@
 #   migrate [revision]                   python -m service.migrate
 #   mnist   fetch [--from DIR]           python -m reference.mnist (writes into $VITGRADE_DATA_DIR)
 #   health  serve|worker                 the container healthcheck
+#   bake    [--device cuda] [--profiles bundled,full] [--seeds 0] | --check   fill $VITGRADE_CACHE_DIR ahead
+#           of grading (docker/bake.py); --check compares the baked keys with this grader's
 #   backup > file.tar | restore [--force] < file.tar   the SQLite database and the uploads (docker/backup.py)
 #   shell | bash | sh | python ...       anything else runs as given
 #
@@ -15,6 +17,10 @@
 # the only notebook at its top level) and answers.md when present; when it holds none of those, every
 # top-level .py, .ipynb, .md and .zip file. Name files explicitly to choose others. Without
 # --data-profile, `grade` uses the MNIST the image was built with ($VITGRADE_DATA_PROFILE).
+#
+# `grade` and `worker` first link what the image baked (Q7's reference baselines, Q8's checkpoint: the
+# read-only $VITGRADE_BAKED_CACHE_DIR, default /opt/vitgrade/cache) into $VITGRADE_CACHE_DIR, one symbolic
+# link per file that the cache does not hold yet (never over a file), so a fresh container retrains nothing.
 set -euo pipefail
 # Files the API (user vitgrade) and the worker (root, group vitgrade) share must stay group-writable.
 umask 0002
@@ -61,6 +67,28 @@ prepare_sqlite() {
     done
 }
 
+# Link every baked file that the cache lacks; drop links into a baked cache whose file is gone (a newer
+# image baked other keys). A cache that cannot be written (a read-only container without a cache volume)
+# is replaced by the baked directory itself: lookups find it, writes fail and are only logged.
+seed_cache() {
+    local baked="${VITGRADE_BAKED_CACHE_DIR:-/opt/vitgrade/cache}" cache="${VITGRADE_CACHE_DIR:-}" relative target
+    [ -n "$cache" ] && [ -d "$baked" ] || return 0
+    [ "$cache" -ef "$baked" ] && return 0
+    mkdir -p "$cache" 2>/dev/null || true
+    if [ ! -d "$cache" ] || [ ! -w "$cache" ]; then
+        echo "vitgrade: $cache cannot be written; reading the baked cache $baked instead" >&2
+        export VITGRADE_CACHE_DIR="$baked"
+        return 0
+    fi
+    find "$cache" -xtype l -lname "$baked/*" -delete 2>/dev/null || true
+    while IFS= read -r -d '' relative; do
+        relative="${relative#./}"
+        target="$cache/$relative"
+        [ -e "$target" ] || [ -L "$target" ] && continue
+        mkdir -p "$(dirname "$target")" 2>/dev/null && ln -s "$baked/$relative" "$target" 2>/dev/null || true
+    done < <(cd "$baked" && find . -type f ! -name '*.partial' -print0)
+}
+
 grade() {
     local args=() arg expanded
     local takes_value='^--(output|format|select|device|data-profile|seed|fail-under)$'
@@ -79,6 +107,7 @@ grade() {
     if [[ " ${args[*]} " != *" --data-profile"* ]] && [ -n "${VITGRADE_DATA_PROFILE:-}" ]; then
         args+=(--data-profile "$VITGRADE_DATA_PROFILE")
     fi
+    seed_cache
     exec python -m grader "${args[@]}"
 }
 
@@ -96,6 +125,7 @@ serve)
     ;;
 worker)
     prepare_sqlite
+    seed_cache
     echo worker >"$role_file" 2>/dev/null || true
     exec python -m service.worker "$@"
     ;;
@@ -104,8 +134,9 @@ roster) prepare_sqlite; exec python -m service.roster "$@" ;;
 migrate) prepare_sqlite; exec python -m service.migrate "$@" ;;
 mnist) exec python -m reference.mnist "$@" ;;
 health) exec python /opt/vitgrade/docker/healthcheck.py "$@" ;;
+bake) exec python /opt/vitgrade/docker/bake.py "$@" ;;
 backup | restore) exec python /opt/vitgrade/docker/backup.py "$command" "$@" ;;
 shell) exec bash "$@" ;;
--*) echo "vitgrade: unknown option $command; commands: serve worker grade roster migrate mnist health backup restore shell" >&2; exit 2 ;;
+-*) echo "vitgrade: unknown option $command; commands: serve worker grade roster migrate mnist health bake backup restore shell" >&2; exit 2 ;;
 *) exec "$command" "$@" ;;
 esac

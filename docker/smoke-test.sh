@@ -9,8 +9,9 @@
 # compose.yaml + compose.cpu.yaml under a throw-away project name, issues a student token, submits the
 # reference (python -m reference.bundle, plus its written answers when the reference has them) and the
 # student template over HTTP, asserts full and zero marks, grades both with the CI form (docker run
-# --network none ... grade DIR --format junit --fail-under N: exit 0 and 1), restarts the stack (down, up: same volumes)
-# and checks that both submissions and their grades are still there, then tears everything down
+# --network none ... grade DIR --format junit --fail-under N: exit 0 and 1), checks that a fresh container
+# grades Q7 and Q8 from the image's baked cache (bake --check; no file computed into the cache), restarts
+# the stack (down, up: same volumes) and checks that both submissions and their grades are still there, then tears everything down
 # (volumes included; KEEP=1 keeps the stack for a look). Prints the build and test durations.
 set -euo pipefail
 
@@ -174,6 +175,19 @@ python3 -c 'import sys, xml.etree.ElementTree as ET; cases = ET.parse(sys.argv[1
 status=$(ci_grade "$WORK/template" 1)
 [ "$status" = 1 ] || problem "docker run grade (template, --fail-under 1) exited $status, expected 1"
 log "CI form: docker run --network none ... grade DIR --format junit --fail-under N exits 0 / 1 as expected"
+
+# --- the baked cache: a fresh container grades Q7 and Q8 without computing the baseline or the checkpoint ----
+docker run --rm --network none "$IMAGE" bake --check --into /opt/vitgrade/cache >"$WORK/check.txt" 2>&1 \
+    || problem "the image's baked keys are not the grader's: $(cat "$WORK/check.txt")"
+docker run --rm --network none -v "$WORK/reference":/submission:ro "$IMAGE" shell -c '
+    /opt/vitgrade/docker/entrypoint.sh grade /submission --select q7.accuracy "q8.*" --format json || exit $?
+    cd "$VITGRADE_CACHE_DIR" && find . -type f ! -name "*.partial" -printf "computed %P\n" >&2' \
+    >"$WORK/baked.json" 2>"$WORK/baked.err" || problem "grading Q7 and Q8 in the CI form failed: $(tail -3 "$WORK/baked.err")"
+if grep -q '^computed ' "$WORK/baked.err"; then
+    problem "a fresh container computed what the image should carry: $(grep '^computed ' "$WORK/baked.err" | tr '\n' ' ')"
+else
+    log "baked cache used: $(json '"Q7 reference %s" % [c for c in d["checks"] if c["id"] == "q7.accuracy"][0]["details"]["reference_accuracy"]' <"$WORK/baked.json"), nothing computed"
+fi
 
 # --- restart: nothing lost ----------------------------------------------------------------------------
 log "restarting the stack (down, up; volumes kept)"

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 
 import grader
 from grader.cache import write_atomically
+from grader.devices import device_kind
 from grader.sandbox import Sandbox, SandboxError
 from grader.sandbox.harness import normalize
 from grader.settings import GraderSettings
@@ -123,9 +124,9 @@ def accuracy_of(predictions: object, labels: torch.Tensor) -> float:
 
 
 def cache_key(device: str, profile: str, recipe: AccuracyRecipe) -> dict:
-    """Everything the reference accuracy depends on."""
+    """Everything the reference accuracy depends on: the device's kind, not which GPU (``cuda:1`` shares ``cuda``'s)."""
     return {
-        "device": device,
+        "device": device_kind(device),
         "data_profile": profile,
         "recipe": recipe.model_dump(),
         "torch": torch.__version__,

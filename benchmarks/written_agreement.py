@@ -42,7 +42,9 @@ def measure(corpus: str) -> dict:
         marks = tomllib.loads((folder / "marks.toml").read_text(encoding="utf-8"))
         scores = grade_set(folder)
         for question in WRITTEN:
-            rows.append((folder.name, question, float(marks[question]["mark"]), scores[question], marks[question]["why"]))
+            rows.append(
+                (folder.name, question, float(marks[question]["mark"]), scores[question], marks[question]["why"])
+            )
     sets = sorted({name for name, *_ in rows})
     per_set = {s: sum(abs(g - ta) for name, _, ta, g, _ in rows if name == s) for s in sets}
     per_question = {q: sum(abs(g - ta) for _, question, ta, g, _ in rows if question == q) / len(sets) for q in WRITTEN}
@@ -79,7 +81,9 @@ def table(result: dict, misses: bool = False) -> str:
         f"per set (summed, of 25): {result['mean_abs_diff_per_set_summed']:.3f}; "
         f"per answer: {result['mean_abs_diff_per_answer']:.3f}"
     )
-    lines.append("mean |diff| by question: " + ", ".join(f"{q} {v:.2f}" for q, v in result["mean_abs_diff_by_question"].items()))
+    lines.append(
+        "mean |diff| by question: " + ", ".join(f"{q} {v:.2f}" for q, v in result["mean_abs_diff_by_question"].items())
+    )
     lines.append(
         "mean over-credit by question: "
         + ", ".join(f"{q} {v:+.1%}" for q, v in result["mean_over_credit_share_by_question"].items())

@@ -15,10 +15,11 @@ from typing import Any
 
 from grader.checks.context import CheckContext
 from grader.checks.registry import CheckFailed, Outcome, check
+from grader.checks.written_profile import TextProfile, describe
 from grader.checks.written_rubric import RUBRIC_PATH, Concept, Rubric, load_rubric
 from grader.checks.written_semantic import SemanticSettings, embedder, semantic_found, warm_up
 from grader.checks.written_semantic import settings as semantic_settings
-from grader.checks.written_text import TextProfile, describe, normalise, shingles
+from grader.checks.written_text import normalise, shingles
 from grader.questions import BY_ID
 
 __all__ = ["RUBRIC_PATH", "load_rubric", "score_answer", "WrittenTimeout"]
@@ -94,7 +95,7 @@ def score_answer(
     meaning (``written_semantic``) unless ``semantic`` (default: the ``VITGRADE_WRITTEN_`` settings) is off.
     """
     duplicated = duplicated or []
-    profile = describe(normalise(text), rubric.prompt)
+    profile = describe(normalise(text), rubric.prompt, lists=rubric.lists, max_items=len(rubric.concepts) + 2)
     found, missing, denied, reasons = [], [], [], []
     for concept in rubric.concepts:
         if deadline is not None and time.monotonic() > deadline:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from grader.checks.written_profile import LISTS
 from grader.checks.written_text import compile_linear
 
 RUBRIC_PATH = Path(__file__).resolve().parents[2] / "reference" / "rubric.toml"
@@ -80,6 +81,8 @@ class Rubric:
     prompt: str = ""
     vague: tuple[str, ...] = ()
     """Sentences on the question's topic that state none of its concepts (the semantic signal's baseline)."""
+    lists: str = ""
+    """Lists that answer the question (``written_profile.LISTS``): "" (none), "labelled" or "any"."""
 
 
 _CONTRAST = compile_linear(CONTRAST)
@@ -107,5 +110,8 @@ def load_rubric(path: Path = RUBRIC_PATH) -> dict[str, Rubric]:
         concepts = tuple(_concept(item) for item in entry.get("concepts", []))
         total = float(entry.get("points", sum(c.points for c in concepts)))
         vague = tuple(entry.get("vague", []))
-        rubrics[question] = Rubric(question, total, concepts, str(entry.get("prompt", "")), vague)
+        lists = str(entry.get("lists", ""))
+        if lists not in LISTS:
+            raise ValueError(f"{path}: questions.{question}.lists is {lists!r}, expected one of {LISTS}")
+        rubrics[question] = Rubric(question, total, concepts, str(entry.get("prompt", "")), vague, lists)
     return rubrics

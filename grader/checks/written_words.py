@@ -36,3 +36,15 @@ IRREGULAR = _vocabulary("gave made took saw knew grew went got let put cut ran w
 MATH_WORDS = _vocabulary(
     "softmax sqrt concat mlp mhsa msa sa attn ln layernorm norm gelu dropout relu sin cos exp log max min o"
 )
+NOTE_RELATIONS = _vocabulary("= ~ -> < > more less fewer each every all any per both")
+"""Words and symbols that relate the terms of a terse note (``conv = local``, ``more params``, ``each patch``)."""
+IMPERATIVES = _vocabulary(
+    "use add apply train try reduce increase decrease replace combine take make pretrain distil distill finetune "
+    "fine-tune tune augment lower raise cut start keep avoid"
+)
+"""Verbs that open a terse instruction ('use more augmentation', 'add a conv stem')."""
+NOUN_LIKE = _vocabulary(
+    "cost map mean model pool patch split mix drop scale limit change work process return test train sum stack "
+    "match need help use support project share run start cut turn fit break step result"
+)
+"""Bare verb stems that are more often nouns inside a term ('attention map', 'quadratic cost')."""

@@ -67,8 +67,20 @@ class Concept:
         return any(self.denied_in(sentence) for sentence in sentences)
 
     def denied_in(self, sentence: str) -> bool:
-        """The sentence states the concept's opposite without contrasting it with the right idea."""
-        return self._contra is not None and bool(self._contra.search(sentence)) and not _CONTRAST.search(sentence)
+        """The sentence states the concept's opposite without contrasting it with the right idea.
+
+        A match whose words include a negation that the pattern does not need (its gap of free words took it:
+        "the cost is *not* linear", "attention is *not* local") rejects the misconception, so it does not count.
+        """
+        if self._contra is None or _CONTRAST.search(sentence):
+            return False
+        for match in self._contra.finditer(sentence):
+            span = match.group(0)
+            if not _NEGATION.search(span):
+                return True
+            if not self._contra.search(" ".join(_NEGATION.sub(" ", span).split())):
+                return True  # the negation is part of the misconception ("does not change the parameters")
+        return False
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,9 @@ class Rubric:
 
 
 _CONTRAST = compile_linear(CONTRAST)
+_NEGATION = compile_linear(
+    r"\b(?:not|never|no|cannot|(?:do|does|did|is|are|was|were|ca|wo|could|would|should|has|have|had|need)n['’]?t)\b"
+)
 
 
 def _concept(item: dict) -> Concept:

@@ -29,13 +29,16 @@ NOTE_MARKER_SHARE = 0.3
 ITEM_MAX_WORDS = 5
 """Each item of a list that answers a question asking for names has at most this many words."""
 LABEL_MAX_WORDS = 3
+ECHO_MAX_WORDS = 10
+RELATED_SHARE = 0.3
 LIST_MAX_ITEMS = 6
 _FORMULA_CHARS = set("0123456789=^~<>+*")
 _NOT_MARKERS = frozenset({"of", "the", "a", "an", "and", "or", "vs"})  # they join the words of one noun phrase
 _PREDICATES = frozenset({"linear", "quadratic", "constant", "proportional", "cubic", "squared", "same", "ok", "fine"})
 _CLAUSE = compile_linear(r"[,;:()\[\]]|\s-\s")
 _PART = compile_linear(r";")
-_ITEM = compile_linear(r"[,;+&/]|\s(?:and|or|plus)\s")
+_ITEM = compile_linear(r"[,;]|\s(?:and|or|und|et|puis)\s")  # "+" and "/" join the words of one item
+_GLOSS = compile_linear(r"\([^()]{0,200}\)")  # "heavy aug + reg (mixup, stochastic depth)" is one item
 
 LISTS = ("", "labelled", "any")
 """How a question takes lists: not at all, under a label that names the part asked ("Improve: augmentation,
@@ -54,12 +57,14 @@ def is_prose(tokens: list[str]) -> bool:
     """Words with syntax: five or more, a fifth of them function words (or a tenth with a verb).
 
     A bag of terms has almost no articles, prepositions or conjunctions; English prose, even terse notes
-    or non-native English, has a quarter or more.
+    or non-native English, has a quarter or more. Informal notes count their relations too ("bigger embed
+    dim = more params and more slow but better accuracy": a third of relations and function words).
     """
     if len(tokens) < 5:
         return False
     share = sum(1 for t in tokens if t in FUNCTION_WORDS) / len(tokens)
-    return share >= 0.2 or (share >= 0.1 and any(is_verb(t) for t in tokens))
+    related = share + sum(1 for t in tokens if t in NOTE_RELATIONS) / len(tokens)
+    return share >= 0.2 or (share >= 0.1 and any(is_verb(t) for t in tokens)) or related >= RELATED_SHARE
 
 
 def _relates(tokens: list[str], i: int) -> bool:
@@ -97,7 +102,7 @@ def is_formula(sentence: str) -> bool:
 def list_items(text: str) -> list[list[str]]:
     """The items of a list (``a, b and c``; one item for a short line), each of at most ``ITEM_MAX_WORDS``
     words; [] when some item is longer (a run of terms or a sentence is not a list)."""
-    items = [words(item) for item in _ITEM.split(text)]
+    items = [words(item) for item in _ITEM.split(_GLOSS.sub(" ", text))]
     items = [item for item in items if item]
     if not items or any(len(item) > ITEM_MAX_WORDS for item in items):
         return []
@@ -145,6 +150,23 @@ def _overlap(sentence_words: set[str], question: list[set[str]]) -> bool:
     return any(len(sentence_words & q) >= max(0.8 * len(sentence_words), 0.6 * len(q)) for q in question)
 
 
+def _stem(word: str) -> str:
+    word = word.rstrip("'")
+    return word[:-1] if word.endswith("s") and len(word) > 3 else word
+
+
+def echoes(sentence: str, tokens: list[str], question: set[str]) -> bool:
+    """The sentence only repeats the question in other order: a question of its own ("How is the embedding
+    split?") or a short statement whose words all come from the question ("It is split among the heads.")."""
+    content = {_stem(t) for t in tokens if len(t) > 2 and t not in FUNCTION_WORDS and t not in AUXILIARIES}
+    if not question or not content or len(tokens) > ECHO_MAX_WORDS:
+        return False
+    shared = len(content & question) / len(content)
+    if sentence.rstrip().endswith("?"):
+        return shared >= 0.6
+    return shared == 1.0 and len(content) >= 2 and any(t in AUXILIARIES or is_verb(t) for t in tokens)
+
+
 def _clauses(text: str) -> tuple[int, int]:
     """(words with syntax, bare words) of a sentence read clause by clause (notes, equations, terms)."""
     prose = verbless = 0
@@ -164,11 +186,12 @@ def describe(text: str, question: str = "", *, lists: str = "", max_items: int =
     ``max_items`` items in the whole answer (more items than that is a bag of terms).
     """
     question_sets = [set(words(s)) for s in sentences(normalise(question))] if question else []
+    question_stems = {_stem(w) for q in question_sets for w in q}
     kept, total, prose, verbless, copied = [], 0, 0, 0, 0
     listed: list[tuple[str, int]] = []  # (sentence, items) of an answer that may be a list of names
     for sentence in sentences(text):
         tokens = words(sentence)
-        if _overlap(set(tokens), question_sets):
+        if _overlap(set(tokens), question_sets) or echoes(sentence, tokens, question_stems):
             copied += len(tokens)
             continue
         kept.append(sentence)

@@ -44,6 +44,8 @@ class Concept:
     contradiction: str = ""
     exemplars: tuple[str, ...] = ()
     counter_exemplars: tuple[str, ...] = ()
+    contradiction_scope: str = "answer"
+    """"answer": a contradiction cancels the concept; "sentence": it only keeps its own sentence from stating it."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_match", _any_of(list(self.patterns)))
@@ -57,14 +59,18 @@ class Concept:
         return self._with is None or bool(self._with.search(sentence)) or bool(self._with.search(following))
 
     def stated(self, sentences: "tuple[str, ...] | list[str]") -> bool:
-        """Some sentence states the concept (its ``with`` pattern may come in the next sentence)."""
+        """Some sentence states the concept (its ``with`` pattern may come in the next sentence); with a
+        sentence-scoped contradiction, a sentence that also states the misconception does not count."""
+        local = self.contradiction_scope == "sentence"
         return any(
-            self.stated_in(s, sentences[i + 1] if i + 1 < len(sentences) else "") for i, s in enumerate(sentences)
+            self.stated_in(s, sentences[i + 1] if i + 1 < len(sentences) else "") and not (local and self.denied_in(s))
+            for i, s in enumerate(sentences)
         )
 
     def denied(self, sentences: "tuple[str, ...] | list[str]") -> bool:
-        """Some sentence states the concept's contradiction (without contrasting it)."""
-        return any(self.denied_in(sentence) for sentence in sentences)
+        """Some sentence states the concept's contradiction (without contrasting it); never for a concept whose
+        contradictions are sentence-scoped."""
+        return self.contradiction_scope != "sentence" and any(self.denied_in(sentence) for sentence in sentences)
 
     def denied_in(self, sentence: str) -> bool:
         """The sentence states the concept's opposite without contrasting it with the right idea.
@@ -113,7 +119,15 @@ def _concept(item: dict) -> Concept:
         contradiction=str(item.get("contradiction", "")),
         exemplars=tuple(item.get("exemplars", [])),
         counter_exemplars=tuple(item.get("counter_exemplars", [])),
+        contradiction_scope=_scope(item),
     )
+
+
+def _scope(item: dict) -> str:
+    scope = str(item.get("contradiction_scope", "answer"))
+    if scope not in ("answer", "sentence"):
+        raise ValueError(f"concept {item.get('name')!r}: contradiction_scope is {scope!r}, expected answer or sentence")
+    return scope
 
 
 @lru_cache(maxsize=4)

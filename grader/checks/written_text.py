@@ -71,7 +71,7 @@ _LATEX_RULES = (  # (RE2 pattern, replacement), applied in order
     (r"[ \t\r\f\v]+", " "),
 )
 _LATEX = tuple((compile_linear(pattern, ignore_case=False), replacement) for pattern, replacement in _LATEX_RULES)
-_WORD = compile_linear(r"[a-z][a-z0-9_']*|->|[~=<>]")
+_WORD = compile_linear(r"\p{L}[\p{L}0-9_']*|->|[~=<>]")  # letters of any alphabet (français, Größe)
 MAX_SENTENCES = 400
 """Sentences of one answer that are read; an answer within the size cap rarely has more than a hundred."""
 _SHORT_WORDS = ("a", "i", "~", "=", "<", ">")

@@ -14,7 +14,10 @@ FUNCTION_WORDS = _vocabulary(
     "whereas not no only also too very how what why up down vs ~ -> < > "
     # French ones too: an answer in French is still sentences (its concepts are matched only by shared stems)
     "le la les un une des de du et ou mais donc car est sont pour par avec dans sur qui que ce cette il elle on "
-    "nous ne pas plus"
+    "nous ne pas plus "
+    # and German ones (mixed-language notes: "LayerNorm vor jedem Sub-layer")
+    "der die das den dem des und ist sind mit für von zu im ein eine einen nicht auch nur oder aber wenn weil vor "
+    "nach"
 )
 AUXILIARIES = _vocabulary(
     "is are was were be been being am isn't aren't wasn't weren't has have had hasn't haven't do does did don't "

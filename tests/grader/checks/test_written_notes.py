@@ -123,3 +123,30 @@ def test_the_right_terms_with_the_wrong_conclusion_earn_nothing(question, text, 
 def test_paraphrases_typos_and_non_native_forms_are_credited(question, text, concept):
     outcome = score(question, text)
     assert found(outcome, concept), outcome.message
+
+
+def test_a_misconception_about_the_neighbouring_idea_only_voids_its_own_sentence():
+    right = "The learned embedding is a table of weights trained with the model. "
+    outcome = score("Q6b", right + "The sinusoidal one is learned too.")
+    assert found(outcome, "learned") and not found(outcome, "sinusoidal"), outcome.message
+    alone = score("Q6b", "The sinusoidal encoding is learned during training, like the other weights.")
+    assert not found(alone, "learned"), alone.message
+
+
+def test_restating_the_question_earns_nothing():
+    outcome = score("Q4", "How is the embedding split among the heads? It is split among the heads.")
+    assert outcome.fraction == 0 and outcome.details["copied_question_words"] > 0, outcome.message
+    assert found(score("Q4", "It is split equally among the heads, D/h each."), "split")
+
+
+def test_glosses_and_joined_alternatives_are_one_list_item():
+    text = "- DeiT distillation\n- conv stem / hybrid\n- heavy aug + reg (mixup, cutmix, stochastic depth)\n- MAE"
+    assert score("Q8d", text).fraction == pytest.approx(1.0)
+
+
+def test_words_of_other_alphabets_and_informal_relations_are_read():
+    assert words("pré-entraînement Größe") == ["pré", "entraînement", "größe"]
+    outcome = score(
+        "Q6c", "bigger embed dim = more parameter and more slow. smaller patch size = more token so more compute."
+    )
+    assert not outcome.details["keyword_soup"] and found(outcome, "embed_dim") and found(outcome, "patch_size")

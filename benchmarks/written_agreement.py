@@ -1,4 +1,4 @@
-"""How far the written-answer scorer is from a TA's marks, on the three TA-marked corpora of answer sets.
+"""How far the written-answer scorer is from a TA's marks, on the TA-marked corpora of answer sets.
 
     python benchmarks/written_agreement.py [--corpus written_heldout2 ...] [--json out.json] [--misses]
 
@@ -24,7 +24,7 @@ from grader.api import grade_files  # noqa: E402
 from grader.checks.points import POINTS  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
-CORPORA = ("written_corpus", "written_heldout", "written_heldout2")
+CORPORA = ("written_corpus", "written_heldout", "written_heldout2", "written_heldout3")
 WRITTEN = {"Q" + key.split(".")[1][1:]: value for key, value in POINTS.items() if key.startswith("written.")}
 MISS_SHARE = 0.3  # an answer is a miss when |grader - TA| > 30 % of its question's points
 

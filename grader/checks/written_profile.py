@@ -113,8 +113,8 @@ def labelled_list(part: str) -> bool:
     """``Label: item, item``: a label of at most three words (the part asked: 'Improve', 'reduce', 'Config')
     followed by at most six short items."""
     label, colon, rest = part.partition(":")
-    if not colon or not 1 <= len(words(label)) <= LABEL_MAX_WORDS:
-        return False
+    if not colon or "," in label or not 1 <= len(words(label)) <= LABEL_MAX_WORDS:
+        return False  # a label is one phrase: "224x224, 3 channels, CNN: pooling" is a list of terms
     items = list_items(rest)
     return 0 < len(items) <= LIST_MAX_ITEMS
 

@@ -39,7 +39,7 @@ IRREGULAR = _vocabulary("gave made took saw knew grew went got let put cut ran w
 MATH_WORDS = _vocabulary(
     "softmax sqrt concat mlp mhsa msa sa attn ln layernorm norm gelu dropout relu sin cos exp log max min o"
 )
-NOTE_RELATIONS = _vocabulary("= ~ -> < > more less fewer each every all any per both")
+NOTE_RELATIONS = _vocabulary("= ~ -> < > more less fewer each every all any per both still even already just")
 """Words and symbols that relate the terms of a terse note (``conv = local``, ``more params``, ``each patch``)."""
 IMPERATIVES = _vocabulary(
     "use add apply train try reduce increase decrease replace combine take make pretrain distil distill finetune "

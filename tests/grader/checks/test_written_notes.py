@@ -118,6 +118,11 @@ def test_the_right_terms_with_the_wrong_conclusion_earn_nothing(question, text, 
         ("Q7", "Increasing the blocks improved the accuracy a little.", "affected"),
         ("Q7", "The cost is N square because of attention.", "quadratic"),
         ("Q8a", "For a CNN the size is fine thanks to the pooling, but the channels are still a problem.", "channel"),
+        ("Q8a", "A ResNet pools globally, so any size works, but its stem conv fixes C_in = 3 as well.", "channel"),
+        ("Q7", "When we tried a batch of 512 the training became unstable.", "affected"),
+        ("Q6a", "At the end only this token is given to the linear classifier.", "head reads"),
+        ("Q6b", "Attention on its own is not able to know the order of the tokens.", "no notion of order"),
+        ("Q6b", "A position vector is added to each patch token.", "injects"),
     ],
 )
 def test_paraphrases_typos_and_non_native_forms_are_credited(question, text, concept):
@@ -150,3 +155,9 @@ def test_words_of_other_alphabets_and_informal_relations_are_read():
         "Q6c", "bigger embed dim = more parameter and more slow. smaller patch size = more token so more compute."
     )
     assert not outcome.details["keyword_soup"] and found(outcome, "embed_dim") and found(outcome, "patch_size")
+
+
+def test_a_labelled_note_answers_q8a_but_a_list_of_terms_with_a_colon_does_not():
+    terse = "Fixed 224 grid (pos emb 197) and 3 input channels.\nCNN + GAP: any size; still 3 channels."
+    assert not score("Q8a", terse).details["keyword_soup"]
+    assert score("Q8a", "224x224, 3 channels, pos_embed 197, CNN: global pooling").details["keyword_soup"]

@@ -39,8 +39,8 @@ class WrittenTimeout(TimeoutError):
 def _confidence(
     profile: TextProfile, denied: list[str], duplicated: list[str], by_meaning: dict[str, str]
 ) -> tuple[str, list[str]]:
-    """(high|medium|low, reasons): low for keywords, copies and very short answers; medium for contradictions
-    and for ideas recognised only by meaning (the semantic signal)."""
+    """(high|medium|low, reasons): low for keywords, copies and very short answers; medium for contradictions,
+    answers that are mostly a list of names, and ideas recognised only by meaning (the semantic signal)."""
     low = []
     if profile.keyword_soup:
         low.append("keywords without sentences")
@@ -53,6 +53,8 @@ def _confidence(
     if low:
         return "low", low
     medium = []
+    if profile.listed_words * 2 > profile.words:
+        medium.append("answered mostly by a list of names")
     if denied:
         medium.append("states an idea and its contradiction" if len(denied) == 1 else "several contradictions")
     if by_meaning:

@@ -128,6 +128,8 @@ class TextProfile:
     prose_words: int
     verbless_words: int
     copied_words: int
+    listed_words: int = 0
+    """Words counted as an answer because they form a list the question asks for (names, not sentences)."""
 
     @property
     def prose_share(self) -> float:
@@ -187,7 +189,7 @@ def describe(text: str, question: str = "", *, lists: str = "", max_items: int =
     """
     question_sets = [set(words(s)) for s in sentences(normalise(question))] if question else []
     question_stems = {_stem(w) for q in question_sets for w in q}
-    kept, total, prose, verbless, copied = [], 0, 0, 0, 0
+    kept, total, prose, verbless, copied, named = [], 0, 0, 0, 0, 0
     listed: list[tuple[str, int]] = []  # (sentence, items) of an answer that may be a list of names
     for sentence in sentences(text):
         tokens = words(sentence)
@@ -207,7 +209,7 @@ def describe(text: str, question: str = "", *, lists: str = "", max_items: int =
         for part in _PART.split(sentence):
             n = len(words(part))
             if lists and labelled_list(part):
-                prose, total = prose + n, total + n
+                prose, total, named = prose + n, total + n, named + n
                 continue
             with_syntax, bare = _clauses(part)
             prose, verbless, total = prose + with_syntax, verbless + bare, total + with_syntax + bare
@@ -215,5 +217,6 @@ def describe(text: str, question: str = "", *, lists: str = "", max_items: int =
     for sentence, _ in listed:
         n = len(words(sentence))
         with_syntax, bare = (n, 0) if answers_by_list else _clauses(sentence)
+        named += n if answers_by_list else 0
         prose, verbless, total = prose + with_syntax, verbless + bare, total + with_syntax + bare
-    return TextProfile(tuple(kept), total, prose, verbless, copied)
+    return TextProfile(tuple(kept), total, prose, verbless, copied, named)

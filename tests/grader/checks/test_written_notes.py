@@ -56,6 +56,10 @@ def test_a_labelled_list_answers_what_q7_asks_but_a_bare_list_does_not():
 def test_a_short_list_of_distinct_ideas_answers_q8d():
     outcome = score("Q8d", "Knowledge distillation, a convolutional stem, RandAugment, self-supervised pretraining")
     assert not outcome.details["keyword_soup"] and outcome.fraction == pytest.approx(1.0), outcome.message
+    assert outcome.details["confidence"] != "high" and outcome.details["needs_review"], outcome.details
+    longer = "- distillation (DeiT)\n- conv stem / hybrid\n- heavy aug + reg (mixup)\n- MAE pretraining + fine-tuning"
+    reasons = score("Q8d", longer).details["confidence_reasons"]
+    assert "answered mostly by a list of names" in reasons, reasons
 
 
 def test_a_list_longer_than_the_ideas_asked_for_is_capped():

@@ -15,10 +15,11 @@ from typing import Any
 
 from grader.checks.context import CheckContext
 from grader.checks.registry import CheckFailed, Outcome, check
+from grader.checks.written_profile import TextProfile, describe
 from grader.checks.written_rubric import RUBRIC_PATH, Concept, Rubric, load_rubric
 from grader.checks.written_semantic import SemanticSettings, embedder, semantic_found, warm_up
 from grader.checks.written_semantic import settings as semantic_settings
-from grader.checks.written_text import TextProfile, describe, normalise, shingles
+from grader.checks.written_text import normalise, shingles
 from grader.questions import BY_ID
 
 __all__ = ["RUBRIC_PATH", "load_rubric", "score_answer", "WrittenTimeout"]
@@ -38,8 +39,8 @@ class WrittenTimeout(TimeoutError):
 def _confidence(
     profile: TextProfile, denied: list[str], duplicated: list[str], by_meaning: dict[str, str]
 ) -> tuple[str, list[str]]:
-    """(high|medium|low, reasons): low for keywords, copies and very short answers; medium for contradictions
-    and for ideas recognised only by meaning (the semantic signal)."""
+    """(high|medium|low, reasons): low for keywords, copies and very short answers; medium for contradictions,
+    answers that are mostly a list of names, and ideas recognised only by meaning (the semantic signal)."""
     low = []
     if profile.keyword_soup:
         low.append("keywords without sentences")
@@ -52,6 +53,8 @@ def _confidence(
     if low:
         return "low", low
     medium = []
+    if profile.listed_words * 2 > profile.words:
+        medium.append("answered mostly by a list of names")
     if denied:
         medium.append("states an idea and its contradiction" if len(denied) == 1 else "several contradictions")
     if by_meaning:
@@ -94,7 +97,7 @@ def score_answer(
     meaning (``written_semantic``) unless ``semantic`` (default: the ``VITGRADE_WRITTEN_`` settings) is off.
     """
     duplicated = duplicated or []
-    profile = describe(normalise(text), rubric.prompt)
+    profile = describe(normalise(text), rubric.prompt, lists=rubric.lists, max_items=len(rubric.concepts) + 2)
     found, missing, denied, reasons = [], [], [], []
     for concept in rubric.concepts:
         if deadline is not None and time.monotonic() > deadline:

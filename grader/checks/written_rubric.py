@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from grader.checks.written_profile import LISTS
 from grader.checks.written_text import compile_linear
 
 RUBRIC_PATH = Path(__file__).resolve().parents[2] / "reference" / "rubric.toml"
@@ -43,6 +44,8 @@ class Concept:
     contradiction: str = ""
     exemplars: tuple[str, ...] = ()
     counter_exemplars: tuple[str, ...] = ()
+    contradiction_scope: str = "answer"
+    """"answer": a contradiction cancels the concept; "sentence": it only keeps its own sentence from stating it."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_match", _any_of(list(self.patterns)))
@@ -56,18 +59,34 @@ class Concept:
         return self._with is None or bool(self._with.search(sentence)) or bool(self._with.search(following))
 
     def stated(self, sentences: "tuple[str, ...] | list[str]") -> bool:
-        """Some sentence states the concept (its ``with`` pattern may come in the next sentence)."""
+        """Some sentence states the concept (its ``with`` pattern may come in the next sentence); with a
+        sentence-scoped contradiction, a sentence that also states the misconception does not count."""
+        local = self.contradiction_scope == "sentence"
         return any(
-            self.stated_in(s, sentences[i + 1] if i + 1 < len(sentences) else "") for i, s in enumerate(sentences)
+            self.stated_in(s, sentences[i + 1] if i + 1 < len(sentences) else "") and not (local and self.denied_in(s))
+            for i, s in enumerate(sentences)
         )
 
     def denied(self, sentences: "tuple[str, ...] | list[str]") -> bool:
-        """Some sentence states the concept's contradiction (without contrasting it)."""
-        return any(self.denied_in(sentence) for sentence in sentences)
+        """Some sentence states the concept's contradiction (without contrasting it); never for a concept whose
+        contradictions are sentence-scoped."""
+        return self.contradiction_scope != "sentence" and any(self.denied_in(sentence) for sentence in sentences)
 
     def denied_in(self, sentence: str) -> bool:
-        """The sentence states the concept's opposite without contrasting it with the right idea."""
-        return self._contra is not None and bool(self._contra.search(sentence)) and not _CONTRAST.search(sentence)
+        """The sentence states the concept's opposite without contrasting it with the right idea.
+
+        A match whose words include a negation that the pattern does not need (its gap of free words took it:
+        "the cost is *not* linear", "attention is *not* local") rejects the misconception, so it does not count.
+        """
+        if self._contra is None or _CONTRAST.search(sentence):
+            return False
+        for match in self._contra.finditer(sentence):
+            span = match.group(0)
+            if not _NEGATION.search(span):
+                return True
+            if not self._contra.search(" ".join(_NEGATION.sub(" ", span).split())):
+                return True  # the negation is part of the misconception ("does not change the parameters")
+        return False
 
 
 @dataclass(frozen=True)
@@ -80,9 +99,14 @@ class Rubric:
     prompt: str = ""
     vague: tuple[str, ...] = ()
     """Sentences on the question's topic that state none of its concepts (the semantic signal's baseline)."""
+    lists: str = ""
+    """Lists that answer the question (``written_profile.LISTS``): "" (none), "labelled" or "any"."""
 
 
 _CONTRAST = compile_linear(CONTRAST)
+_NEGATION = compile_linear(
+    r"\b(?:not|never|no|cannot|(?:do|does|did|is|are|was|were|ca|wo|could|would|should|has|have|had|need)n['’]?t)\b"
+)
 
 
 def _concept(item: dict) -> Concept:
@@ -95,7 +119,15 @@ def _concept(item: dict) -> Concept:
         contradiction=str(item.get("contradiction", "")),
         exemplars=tuple(item.get("exemplars", [])),
         counter_exemplars=tuple(item.get("counter_exemplars", [])),
+        contradiction_scope=_scope(item),
     )
+
+
+def _scope(item: dict) -> str:
+    scope = str(item.get("contradiction_scope", "answer"))
+    if scope not in ("answer", "sentence"):
+        raise ValueError(f"concept {item.get('name')!r}: contradiction_scope is {scope!r}, expected answer or sentence")
+    return scope
 
 
 @lru_cache(maxsize=4)
@@ -107,5 +139,8 @@ def load_rubric(path: Path = RUBRIC_PATH) -> dict[str, Rubric]:
         concepts = tuple(_concept(item) for item in entry.get("concepts", []))
         total = float(entry.get("points", sum(c.points for c in concepts)))
         vague = tuple(entry.get("vague", []))
-        rubrics[question] = Rubric(question, total, concepts, str(entry.get("prompt", "")), vague)
+        lists = str(entry.get("lists", ""))
+        if lists not in LISTS:
+            raise ValueError(f"{path}: questions.{question}.lists is {lists!r}, expected one of {LISTS}")
+        rubrics[question] = Rubric(question, total, concepts, str(entry.get("prompt", "")), vague, lists)
     return rubrics

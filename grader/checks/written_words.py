@@ -14,7 +14,10 @@ FUNCTION_WORDS = _vocabulary(
     "whereas not no only also too very how what why up down vs ~ -> < > "
     # French ones too: an answer in French is still sentences (its concepts are matched only by shared stems)
     "le la les un une des de du et ou mais donc car est sont pour par avec dans sur qui que ce cette il elle on "
-    "nous ne pas plus"
+    "nous ne pas plus "
+    # and German ones (mixed-language notes: "LayerNorm vor jedem Sub-layer")
+    "der die das den dem des und ist sind mit für von zu im ein eine einen nicht auch nur oder aber wenn weil vor "
+    "nach"
 )
 AUXILIARIES = _vocabulary(
     "is are was were be been being am isn't aren't wasn't weren't has have had hasn't haven't do does did don't "
@@ -36,3 +39,15 @@ IRREGULAR = _vocabulary("gave made took saw knew grew went got let put cut ran w
 MATH_WORDS = _vocabulary(
     "softmax sqrt concat mlp mhsa msa sa attn ln layernorm norm gelu dropout relu sin cos exp log max min o"
 )
+NOTE_RELATIONS = _vocabulary("= ~ -> < > more less fewer each every all any per both still even already just")
+"""Words and symbols that relate the terms of a terse note (``conv = local``, ``more params``, ``each patch``)."""
+IMPERATIVES = _vocabulary(
+    "use add apply train try reduce increase decrease replace combine take make pretrain distil distill finetune "
+    "fine-tune tune augment lower raise cut start keep avoid"
+)
+"""Verbs that open a terse instruction ('use more augmentation', 'add a conv stem')."""
+NOUN_LIKE = _vocabulary(
+    "cost map mean model pool patch split mix drop scale limit change work process return test train sum stack "
+    "match need help use support project share run start cut turn fit break step result"
+)
+"""Bare verb stems that are more often nouns inside a term ('attention map', 'quadratic cost')."""

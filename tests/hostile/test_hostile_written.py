@@ -121,3 +121,31 @@ def test_keyword_soup_under_every_heading_earns_at_most_a_third(tmp_path, layout
         assert result.details["confidence"] == "low", check_id
         assert "keywords" in result.message, result.message
     assert report.score <= WRITTEN_TOTAL / 3 + 1e-6
+
+
+DRESSED_SOUP = {
+    # every idea name the rubric knows, as a list: more items than the question's ideas (+2) is a bag of terms
+    "Q8d": "DeiT, distillation, teacher, CCT, conv stem, hybrid, locality, mixup, CutMix, RandAugment, dropout, MAE, "
+    "DINO, BEiT, transfer learning",
+    # a label over a run of terms is not a list of answers
+    "Q7": "Improve: augmentation dropout mixup cutmix randaugment schedule warmup longer training. Reduce: swin window "
+    "linear attention performer linformer token merging larger patches pooling",
+    # two-word noun phrases are terms, not notes
+    "Q3": "global receptive field, long range, content dependent, dynamic weights, quadratic cost, attention maps, "
+    "memory footprint",
+}
+
+
+@pytest.mark.parametrize("layout", ["inline", "bullets"])
+@pytest.mark.parametrize("question", sorted(DRESSED_SOUP))
+def test_keyword_soup_dressed_as_a_list_or_notes_earns_at_most_a_third(tmp_path, question, layout):
+    """Lists that answer a question asking for names, and terse notes, are answers; a bag of terms in their
+    shape is not (regression guard for the list and note rules)."""
+    soup = DRESSED_SOUP[question]
+    body = soup if layout == "inline" else "\n".join(f"- {item.strip()}" for item in soup.split(","))
+    path = tmp_path / "answers.md"
+    path.write_text(f"## {question}\n\n{body}\n")
+    report = grade_files([path], device="cpu", select=[f"written.{question.lower()}"])
+    (result,) = report.checks
+    assert result.score <= result.max_score / 3 + 1e-6, (question, result.score, result.message)
+    assert result.details["keyword_soup"] is True and result.details["confidence"] == "low", result.details

@@ -13,8 +13,9 @@ import pytest
 import re2
 
 from grader.checks.points import POINTS
+from grader.checks.written_profile import describe
 from grader.checks.written_rubric import Concept, load_rubric
-from grader.checks.written_text import compile_linear, describe, normalise
+from grader.checks.written_text import compile_linear, normalise
 
 REFERENCE = Path(__file__).parents[2] / "reference"
 HEADINGS = ("Q3", "Q4", "Q5", "Q6a", "Q6b", "Q6c", "Q7", "Q8a", "Q8b", "Q8c", "Q8d")

@@ -77,8 +77,8 @@ def test_the_answer_key_scores_every_point_and_a_blank_or_off_topic_answer_none(
 
 def test_a_paraphrase_the_patterns_miss_is_credited_in_other_words():
     text = (
-        "Because each patch is scored against each other patch, making the patches twice as many makes the "
-        "work four times larger."
+        "Because each patch is scored against each other patch, having twice as many patches multiplies the "
+        "amount of computation by four."
     )
     on, off = both("Q3", text)
     assert "cost quadratic in the number of tokens, O(N^2)" in on.details["found_by_meaning"], on.details
@@ -144,7 +144,7 @@ def test_without_the_model_the_grader_scores_with_the_patterns_and_says_so(monke
 
 
 def test_the_setting_turns_the_signal_on_and_off(monkeypatch):
-    text = "Because each patch is scored against each other patch, twice the patches make four times the work."
+    text = "Because each patch is scored against each other patch, twice the patches multiply the work by four."
     monkeypatch.delenv("VITGRADE_WRITTEN_SEMANTIC", raising=False)
     assert score_answer(load_rubric()["Q3"], text).details["semantic"].startswith("off")  # the default
     monkeypatch.setenv("VITGRADE_WRITTEN_SEMANTIC", "1")

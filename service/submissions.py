@@ -124,25 +124,6 @@ def get_owned(session: Session, user: Caller, submission_id: str) -> Submission 
     return session.scalars(query).first()
 
 
-def list_for(
-    session: Session,
-    *,
-    user_id: str | None = None,
-    status: str | None = None,
-    since: datetime | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> list[Submission]:
-    query = select(Submission)
-    if user_id is not None:
-        query = query.where(Submission.user_id == user_id)
-    if status:
-        query = query.where(Submission.status == status)
-    if since is not None:
-        query = query.where(Submission.created_at >= since)
-    return list(session.scalars(query.order_by(Submission.created_at.desc()).limit(limit).offset(offset)))
-
-
 def latest_result(session: Session, submission_id: str) -> Result | None:
     return session.scalars(
         select(Result).where(Result.submission_id == submission_id).order_by(Result.id.desc()).limit(1)

@@ -5,21 +5,19 @@ import io
 
 from conftest import Tokens
 from fastapi.testclient import TestClient
+from test_svc_worker import fake_report
 
+from grader.report import Report
 from service import queue
 from service.db import Database
 from service.models import Submission
 
 
 def report(q1: float, q2: float, succeeded: bool = True) -> dict:
-    return {
-        "score": q1 + q2,
-        "max_score": 10.0,
-        "succeeded": succeeded,
-        "gradable": True,
-        "duration_s": 1.5,
-        "questions": [{"id": "Q1", "score": q1, "max_score": 5.0}, {"id": "Q2", "score": q2, "max_score": 5.0}],
-    }
+    """A valid report (the grader's model, as a worker stores it) with two questions and no checks."""
+    questions = [{"id": "Q1", "score": q1, "max_score": 5.0}, {"id": "Q2", "score": q2, "max_score": 5.0}]
+    base = fake_report(q1 + q2, succeeded=succeeded).model_dump(mode="json")
+    return Report.model_validate({**base, "duration_s": 1.5, "questions": questions}).model_dump(mode="json")
 
 
 def submit(client: TestClient, token: str) -> str:

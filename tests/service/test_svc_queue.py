@@ -4,12 +4,14 @@ import threading
 import time
 
 from sqlalchemy import func, select, update
+from test_svc_worker import fake_report
 
 from service import queue
 from service.db import Database
 from service.models import Job, Result, Status, Submission, User
+from service.progress import Progress
 
-REPORT = {"score": 3.0, "max_score": 10.0, "succeeded": True, "gradable": True, "duration_s": 0.1, "questions": []}
+REPORT = fake_report(3.0).model_dump(mode="json")
 
 
 def make_submission(database: Database, user_name: str = "alice") -> Submission:
@@ -128,7 +130,8 @@ def test_heartbeat_extends_the_lease_and_stores_progress(database: Database) -> 
     with database.session() as session:
         before = session.get(Job, claim.job_id).lease_expires_at
     time.sleep(0.01)
-    assert queue.heartbeat(database, claim, lease_s=60, progress="3/10 q2.shape")
+    assert queue.heartbeat(database, claim, lease_s=60, progress=Progress.of(3, 10, "q2.shape passed"))
     with database.session() as session:
         job = session.get(Job, claim.job_id)
-        assert job.lease_expires_at > before and job.progress == "3/10 q2.shape"
+        assert job.lease_expires_at > before
+        assert (job.progress_done, job.progress_total, job.progress_label) == (3, 10, "q2.shape passed")

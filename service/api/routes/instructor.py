@@ -35,17 +35,17 @@ def list_all(
     limit: Annotated[int, limit_query(100, 1000)] = 100,
     offset: Offset = 0,
 ) -> list[SubmissionPublic]:
-    """All submissions, newest first, filtered by student name, status and creation time (ISO 8601)."""
-    user_id = _student_id(session, student) if student else None
-    rows = submissions.list_for(session, user_id=user_id, status=status, since=since, limit=limit, offset=offset)
-    return views.of(session, rows)
+    """All submissions, newest first, filtered by student name, status and creation time (ISO 8601): one query."""
+    found = views.listing(session, student=student, status=status, since=since, limit=limit, offset=offset)
+    if not found and student:
+        _student_id(session, student)  # 404 for a name nobody has
+    return found
 
 
 @router.get("/students/{name}/submissions", response_model=list[SubmissionPublic], responses=ERRORS)
 def student_history(name: str, _: InstructorUser, session: SessionDep) -> list[SubmissionPublic]:
     """One student's submissions with every grade each received."""
-    rows = submissions.list_for(session, user_id=_student_id(session, name), limit=10_000)
-    return views.of(session, rows)
+    return views.listing(session, user_id=_student_id(session, name), limit=10_000)
 
 
 @router.get("/submissions/{submission_id}/report", responses=ERRORS)

@@ -75,8 +75,7 @@ def list_submissions(
     user: CurrentUser, session: SessionDep, limit: Annotated[int, limit_query(50, 500)] = 50, offset: Offset = 0
 ) -> list[SubmissionPublic]:
     """The caller's own submissions, newest first."""
-    rows = submissions.list_for(session, user_id=user.id, limit=limit, offset=offset)
-    return views.of(session, rows)
+    return views.listing(session, user_id=user.id, limit=limit, offset=offset)
 
 
 @router.get("/{submission_id}", response_model=SubmissionPublic, responses=ERRORS)

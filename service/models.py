@@ -118,9 +118,10 @@ class Job(Base):
     device: Mapped[str | None] = mapped_column(String(32), default=None)
     lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
     heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
-    progress_done: Mapped[int] = mapped_column(Integer, default=0)  # checks finished of ``progress_total``
-    progress_total: Mapped[int] = mapped_column(Integer, default=0)  # 0 while the number of checks is unknown
-    progress_label: Mapped[str] = mapped_column(String(128), default="")  # the check running, or "done"
+    # progress while running: checks done of the total (0: not known yet), and the check running or "done"
+    progress_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    progress_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    progress_label: Mapped[str] = mapped_column(String(128), default="", server_default="")
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -137,16 +137,14 @@ def upgrade() -> None:
         sa.Column("score", sa.Float(), nullable=False),
         sa.Column("max_score", sa.Float(), nullable=False),
     )
-    with op.batch_alter_table("jobs") as table:
-        table.add_column(sa.Column("progress_done", sa.Integer(), nullable=False, server_default="0"))
-        table.add_column(sa.Column("progress_total", sa.Integer(), nullable=False, server_default="0"))
-        table.add_column(sa.Column("progress_label", sa.String(128), nullable=False, server_default=""))
+    # plain ALTER TABLE (SQLite 3.35+ drops a column in place): a batch copy of ``jobs`` would have to drop the
+    # table that ``results`` references, which SQLite refuses with foreign keys on
+    op.add_column("jobs", sa.Column("progress_done", sa.Integer(), nullable=False, server_default="0"))
+    op.add_column("jobs", sa.Column("progress_total", sa.Integer(), nullable=False, server_default="0"))
+    op.add_column("jobs", sa.Column("progress_label", sa.String(128), nullable=False, server_default=""))
     conn = op.get_bind()
     _backfill_progress(conn)
-    with op.batch_alter_table("jobs") as table:
-        table.drop_column("progress")
-        for column in ("progress_done", "progress_total", "progress_label"):
-            table.alter_column(column, server_default=None)
+    op.drop_column("jobs", "progress")
     op.create_index("ix_submissions_created", "submissions", ["created_at", "id"])
     op.create_index("ix_submissions_status_created", "submissions", ["status", "created_at", "id"])
     _backfill_scores(conn)
@@ -155,18 +153,14 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_submissions_status_created", "submissions")
     op.drop_index("ix_submissions_created", "submissions")
-    with op.batch_alter_table("jobs") as table:
-        table.add_column(sa.Column("progress", sa.String(256), nullable=False, server_default=""))
+    op.add_column("jobs", sa.Column("progress", sa.String(256), nullable=False, server_default=""))
     conn = op.get_bind()
     for job_id, done, total, label in conn.execute(
         sa.select(jobs.c.id, jobs.c.progress_done, jobs.c.progress_total, jobs.c.progress_label)
     ).all():
         text = " ".join(part for part in (f"{done}/{total}" if total else "", label) if part)
         conn.execute(jobs.update().where(jobs.c.id == job_id).values(progress=text[:256]))
-    with op.batch_alter_table("jobs") as table:
-        table.drop_column("progress_label")
-        table.drop_column("progress_total")
-        table.drop_column("progress_done")
-        table.alter_column("progress", server_default=None)
+    for column in ("progress_label", "progress_total", "progress_done"):
+        op.drop_column("jobs", column)
     op.drop_table("check_scores")
     op.drop_table("question_scores")

@@ -74,3 +74,18 @@ def test_an_existing_database_upgrades_with_its_scores(old_database: Database) -
     assert {tuple(q) for q in questions} == want_questions and len(questions) == len(want_questions)
     assert {tuple(row) for row in checks} == want_checks and len(checks) == len(want_checks)
     assert progress[0] == (0, 0, "done") and progress[-1] == (3, 10, "q2.shape passed")
+
+
+def test_the_revision_goes_down_and_up_again(database: Database) -> None:
+    """Downgrade to ``0004_blobs`` (progress back to its text, the score tables dropped), then upgrade again."""
+    from alembic import command
+
+    from service.migrate import alembic_config
+
+    with database.engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0004_blobs")
+    tables = set(sa.inspect(database.engine).get_table_names())
+    assert "check_scores" not in tables and "question_scores" not in tables
+    assert "progress" in {c["name"] for c in sa.inspect(database.engine).get_columns("jobs")}
+    upgrade(database)
+    assert {"check_scores", "question_scores"} <= set(sa.inspect(database.engine).get_table_names())

@@ -48,28 +48,36 @@ def _effective_overrides(user_id: str | None):  # noqa: ANN202 - a subquery
     return query.group_by(Override.submission_id, Override.check_id)
 
 
-def _scores(session: Session, user_id: str | None) -> tuple[list, dict[str, dict], dict[str, list]]:
-    """Three queries over stored scores, no report: the counted results (oldest submission first), each
-    one's per-question automatic scores, and the score changes of the overrides in force (oldest first)."""
+def _scores(session: Session, user_id: str | None) -> tuple[list[str], list, dict[str, list]]:
+    """Three queries over stored scores, no report: the question ids; the counted results (oldest submission
+    first), each with its per-question automatic scores and maxima pivoted into columns (one row per
+    submission, NULL where its report has no such question); the score changes of the overrides in force."""
+    conn = session.connection()  # Core rows: tens of thousands of them, no ORM objects needed
     latest = _latest_success(user_id)
-    graded = session.execute(
+    known = select(QuestionScore.question).distinct()  # a question no counted result has gives NULLs only
+    if user_id is not None:  # one student's: through their few results
+        known = known.join(latest, latest.c.rid == QuestionScore.result_id)
+    questions = sorted(conn.execute(known).scalars(), key=question_order)
+    pivot = select(QuestionScore.result_id).group_by(QuestionScore.result_id)
+    for index, question in enumerate(questions):
+        mine = QuestionScore.question == question
+        pivot = pivot.add_columns(
+            func.max(case((mine, QuestionScore.score))).label(f"s{index}"),
+            func.max(case((mine, QuestionScore.max_score))).label(f"m{index}"),
+        )
+    pivot = pivot.join(latest, latest.c.rid == QuestionScore.result_id).subquery("pivot")
+    graded = conn.execute(
         select(Submission.id, Submission.user_id, Submission.created_at, Result.score, Result.max_score,
-               Result.gradable)
+               Result.gradable, *[c for c in pivot.c if c.name != "result_id"])
         .join(latest, latest.c.sid == Submission.id)
         .join(Result, Result.id == latest.c.rid)
+        .outerjoin(pivot, pivot.c.result_id == latest.c.rid)
         .order_by(Submission.created_at, Submission.id)
     ).all()  # fmt: skip
-    questions: dict[str, dict] = {}
-    for sid, question, score, max_score in session.execute(
-        select(latest.c.sid, QuestionScore.question, QuestionScore.score, QuestionScore.max_score).join(
-            QuestionScore, QuestionScore.result_id == latest.c.rid
-        )
-    ):
-        questions.setdefault(sid, {})[question] = (score, max_score)
     # the effective score of an overridden check (its max with full credit) minus the automatic one
     effective = case((Override.full_credit.is_(True), CheckScore.max_score), else_=func.coalesce(Override.score, 0.0))
     changes: dict[str, list] = {}
-    for sid, question, delta in session.execute(
+    for sid, question, delta in conn.execute(
         select(Override.submission_id, CheckScore.question, effective - CheckScore.score)
         .join(latest, latest.c.sid == Override.submission_id)
         .join(CheckScore, and_(CheckScore.result_id == latest.c.rid, CheckScore.check_id == Override.check_id))
@@ -77,7 +85,7 @@ def _scores(session: Session, user_id: str | None) -> tuple[list, dict[str, dict
         .order_by(Override.id)
     ):
         changes.setdefault(sid, []).append((question, delta))
-    return graded, questions, changes
+    return questions, graded, changes
 
 
 def load(session: Session, user_id: str | None = None) -> Gradebook:
@@ -89,17 +97,21 @@ def load(session: Session, user_id: str | None = None) -> Gradebook:
     users = session.execute(users_query).all()
     granted = extensions.in_force(session, user_id)
     marked = choices.in_force(session, user_id)
-    rows, question_scores, changes = _scores(session, user_id)
+    questions, rows, changes = _scores(session, user_id)
     graded: dict[str, list[Graded]] = {uid: [] for uid, _ in users}
     maxima: dict[str, float] = {}
-    for sid, uid, received, score, max_score, gradable in rows:
+    for sid, uid, received, score, max_score, gradable, *pivoted in rows:
         if uid not in graded:
             continue
-        found = sorted(question_scores.get(sid, {}).items(), key=lambda item: question_order(item[0]))
-        scores = {qid: float(value) for qid, (value, _) in found}
-        maxima.update({qid: float(top) for qid, (_, top) in found})
+        pairs = [
+            (q, value, top)
+            for q, value, top in zip(questions, pivoted[::2], pivoted[1::2], strict=True)
+            if value is not None
+        ]
+        scores = {q: float(value) for q, value, _ in pairs}
+        maxima.update({q: float(top) for q, _, top in pairs})
         total = float(score)
-        for question, delta in changes.get(sid, []):  # in the order the overrides were made
+        for question, delta in changes.get(sid, ()):  # in the order the overrides were made
             total += delta
             if question in scores:
                 scores[question] += delta

@@ -155,3 +155,11 @@ def test_the_listener_would_see_a_report_read(database: Database) -> None:
     finally:
         event.remove(database.engine, "before_cursor_execute", record)
     assert any(re.search(r"\breport\b", s) for s in statements)
+
+
+def test_postgresql_connections_run_without_jit(database: Database) -> None:
+    """JIT compilation cost more than the gradebook's whole statement at 20,000 submissions: it is off."""
+    if database.sqlite:
+        return
+    with database.engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW jit").scalar() == "off"

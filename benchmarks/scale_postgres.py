@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -29,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import insert, text
+from sqlalchemy import event, insert, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "service")]
@@ -38,7 +39,7 @@ from api_load import machine, percentile  # noqa: E402
 from conftest import PostgresServer, free_port, postgres_bin  # noqa: E402 - the tests' throwaway server
 
 from grader.report import Report  # noqa: E402
-from service import scores  # noqa: E402
+from service import gradebook, scores, views  # noqa: E402
 from service.config import Settings  # noqa: E402
 from service.db import Database  # noqa: E402
 from service.migrate import upgrade  # noqa: E402
@@ -135,6 +136,31 @@ def size_per_submission(database: Database) -> tuple[int, dict[str, int], int]:
     return sum(sizes.values()), sizes, count
 
 
+def explain(database: Database, students: int, full: bool) -> dict[str, float]:
+    """EXPLAIN ANALYZE of the statements grades.csv and a list page run: execution times (ms), plans if ``full``."""
+    captured: list[tuple[str, str, object]] = []
+    label = ["gradebook"]
+    listen = lambda conn, cursor, statement, params, *_: captured.append((label[0], statement, params))  # noqa: E731
+    event.listen(database.engine, "before_cursor_execute", listen)
+    try:
+        with database.session() as session:
+            gradebook.load(session)
+            label[0] = "list offset 10000"
+            views.listing(session, limit=100, offset=10_000)
+            label[0] = "list by student"
+            views.listing(session, student=f"student{students // 2:05d}", limit=100)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", listen)
+    times: dict[str, float] = {}
+    with database.engine.connect() as conn:
+        for index, (name, statement, params) in enumerate(captured):
+            plan = [row[0] for row in conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)]
+            times[f"{index} {name}"] = float(plan[-1].split(":")[1].split()[0])
+            if full:
+                print(f"--- {name}\n{statement}\n" + "\n".join(plan), file=sys.stderr)
+    return times
+
+
 def start_api(env: dict, port: int, log: Path) -> subprocess.Popen:
     api = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "service.app:app", "--host", "127.0.0.1", "--port", str(port),
@@ -197,6 +223,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--requests", type=int, default=200, help="list pages per run")
     parser.add_argument("--report", help="a report JSON to vary (default: grade the reference once)")
+    parser.add_argument("--explain", action="store_true", help="print the query plans on stderr")
     args = parser.parse_args()
     bin_dir = postgres_bin()
     if bin_dir is None:
@@ -217,6 +244,7 @@ def main() -> None:
         tokens = fill(database, base, args.students, args.submissions)
         filled_s = time.perf_counter() - began
         total, sizes, count = size_per_submission(database)
+        plans = explain(database, args.students, args.explain)
         database.dispose()
         port = free_port()
         env = {**os.environ, "VITGRADE_VAR_DIR": str(work / "var"), "VITGRADE_DATABASE_URL": url_db,
@@ -252,12 +280,14 @@ def main() -> None:
                 for phase in ("cold", "warm")
             },
             "runs": args.runs,
+            "explain_analyze_ms": plans,
         }
         print(json.dumps(summary, indent=2))
     finally:
         if api is not None:
             api.kill()
         server.stop("immediate")
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -154,21 +154,23 @@ def complete(database: Database, claim: Claim, report: dict[str, Any], user_id: 
             if done != 1:
                 log.warning("result discarded: job no longer held", extra={"submission_id": claim.submission_id})
                 return False
-            result = Result(
-                job_id=claim.job_id,
-                submission_id=claim.submission_id,
-                user_id=user_id,
-                score=float(report.get("score", 0.0)),
-                max_score=float(report.get("max_score", 0.0)),
-                succeeded=succeeded,
-                gradable=bool(report.get("gradable", False)),
-                duration_s=float(report.get("duration_s", 0.0)),
-                message=str(report.get("message", ""))[:4000],
-                report=report,
+            session.add(
+                Result(
+                    job_id=claim.job_id,
+                    submission_id=claim.submission_id,
+                    user_id=user_id,
+                    score=float(report.get("score", 0.0)),
+                    max_score=float(report.get("max_score", 0.0)),
+                    succeeded=succeeded,
+                    gradable=bool(report.get("gradable", False)),
+                    duration_s=float(report.get("duration_s", 0.0)),
+                    message=str(report.get("message", ""))[:4000],
+                    report=report,
+                )
             )
-            session.add(result)
             session.flush()
-            scores.record(session, result.id, claim.submission_id, Report.model_validate(report))
+            result_id = session.scalar(select(Result.id).where(Result.job_id == claim.job_id))
+            scores.record(session, result_id, claim.submission_id, Report.model_validate(report))
             _sync_submission(session, claim.submission_id)
     except IntegrityError:
         log.warning("result discarded: job already has one", extra={"submission_id": claim.submission_id})

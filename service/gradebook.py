@@ -31,13 +31,14 @@ class Gradebook:
 
 
 def _latest_success(user_id: str | None):  # noqa: ANN202 - a subquery
-    """submission id -> the id of its latest successful result (what the submission counts with)."""
+    """submission id -> the id of its latest successful result (what the submission counts with); a CTE, so
+    that PostgreSQL computes it once for the statement that joins it twice."""
     query = select(Result.submission_id.label("sid"), func.max(Result.id).label("rid")).where(
         Result.succeeded.is_(True)
     )
     if user_id is not None:
         query = query.where(Result.user_id == user_id)
-    return query.group_by(Result.submission_id).subquery("latest")
+    return query.group_by(Result.submission_id).cte("latest")
 
 
 def _effective_overrides(user_id: str | None):  # noqa: ANN202 - a subquery

@@ -135,3 +135,10 @@ def test_heartbeat_extends_the_lease_and_stores_progress(database: Database) -> 
         job = session.get(Job, claim.job_id)
         assert job.lease_expires_at > before
         assert (job.progress_done, job.progress_total, job.progress_label) == (3, 10, "q2.shape passed")
+
+
+def test_progress_is_clamped_to_its_columns() -> None:
+    assert Progress.of(12, 10, "q9.x   passed") == Progress(10, 10, "q9.x passed")  # never past the total
+    assert Progress.of(-3, 0) == Progress(0, 0, "") and Progress.of(4, 0).text == ""  # no total yet: no count
+    assert Progress.of(3, 10, "q2.shape passed").text == "3/10 q2.shape passed"
+    assert len(Progress.of(1, 2, "x" * 1000).label) == 128

@@ -92,7 +92,11 @@ class Submission(Base):
     ``service.queue.sync_status``)."""
 
     __tablename__ = "submissions"
-    __table_args__ = (Index("ix_submissions_user_created", "user_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_submissions_user_created", "user_id", "created_at"),
+        Index("ix_submissions_created", "created_at", "id"),  # the instructor's list, newest first
+        Index("ix_submissions_status_created", "status", "created_at", "id"),  # ... filtered by status
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
@@ -128,7 +132,10 @@ class Job(Base):
     device: Mapped[str | None] = mapped_column(String(32), default=None)
     lease_expires_at: Mapped[datetime | None] = mapped_column(default=None)
     heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
-    progress: Mapped[str] = mapped_column(String(256), default="")
+    # progress while running: checks done of the total (0: not known yet), and the check running or "done"
+    progress_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    progress_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    progress_label: Mapped[str] = mapped_column(String(128), default="", server_default="")
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -153,6 +160,30 @@ class Result(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     report: Mapped[Report] = mapped_column(ReportJSON)  # a grader.report.Report, stored as its JSON
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QuestionScore(Base):
+    """One question's automatic score in one result (the report's ``questions``), for grades read in SQL."""
+
+    __tablename__ = "question_scores"
+
+    result_id: Mapped[int] = mapped_column(ForeignKey("results.id"), primary_key=True)
+    question: Mapped[str] = mapped_column(String(32), primary_key=True)
+    score: Mapped[float] = mapped_column(Float)
+    max_score: Mapped[float] = mapped_column(Float)
+
+
+class CheckScore(Base):
+    """One check's automatic score in one result (the report's ``checks``): what a TA override replaces."""
+
+    __tablename__ = "check_scores"
+
+    result_id: Mapped[int] = mapped_column(ForeignKey("results.id"), primary_key=True)
+    check_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
+    question: Mapped[str] = mapped_column(String(32))
+    score: Mapped[float] = mapped_column(Float)
+    max_score: Mapped[float] = mapped_column(Float)
 
 
 class Worker(Base):

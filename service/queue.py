@@ -17,8 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from grader.report import Report
+from service import scores
 from service.db import Database
 from service.models import Job, Result, Status, Submission, utcnow
+from service.progress import DONE, GRADER_FAULT, HANDED_BACK, Progress
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +89,7 @@ def claim(database: Database, worker_id: str, device: str, lease_s: float) -> Cl
                 text(
                     "UPDATE jobs SET status = 'running', worker_id = :worker, device = :device, "
                     "attempts = attempts + 1, lease_expires_at = :lease, heartbeat_at = :now, started_at = :now, "
-                    "progress = '' "
+                    "progress_done = 0, progress_total = 0, progress_label = '' "
                     "WHERE id = (SELECT id FROM jobs WHERE status = 'queued' "
                     "  OR (status = 'running' AND lease_expires_at < :now AND attempts < max_attempts) "
                     "  ORDER BY id LIMIT 1) "
@@ -107,7 +109,8 @@ def claim(database: Database, worker_id: str, device: str, lease_s: float) -> Cl
                 return None
             job.status, job.worker_id, job.device = Status.running, worker_id, device
             job.attempts += 1
-            job.lease_expires_at, job.heartbeat_at, job.started_at, job.progress = lease, now, now, ""
+            job.lease_expires_at, job.heartbeat_at, job.started_at = lease, now, now
+            job.progress_done, job.progress_total, job.progress_label = 0, 0, ""
             job_id, submission_id, attempt = job.id, job.submission_id, job.attempts
         sync_status(session, submission_id)
     return Claim(job_id=job_id, submission_id=submission_id, attempt=attempt, worker_id=worker_id)
@@ -127,12 +130,13 @@ def _held(claim: Claim):  # noqa: ANN202
     )
 
 
-def heartbeat(database: Database, claim: Claim, lease_s: float, progress: str | None = None) -> bool:
-    """Renew the lease; False when the job is no longer ours (it expired and someone else took it)."""
+def heartbeat(database: Database, claim: Claim, lease_s: float, progress: Progress | None = None) -> bool:
+    """Renew the lease (and store ``progress``); False when the job is no longer ours (it expired and someone
+    else took it)."""
     now = utcnow()
     values: dict[str, Any] = {"lease_expires_at": now + timedelta(seconds=lease_s), "heartbeat_at": now}
     if progress is not None:
-        values["progress"] = progress[:256]
+        values.update(progress.columns)
     with database.write_session() as session:
         return session.execute(update(Job).where(_held(claim)).values(**values)).rowcount == 1
 
@@ -142,28 +146,28 @@ def complete(database: Database, claim: Claim, report: Report, user_id: str) -> 
     now = utcnow()
     try:
         with database.write_session() as session:
-            final = {"status": Status.done, "progress": "done", "finished_at": now}
+            final = {"status": Status.done, **DONE.columns, "finished_at": now}
             if not report.succeeded:  # a grader fault: recorded as it is, the score is not a grade
-                final.update(status=Status.error, progress="grader fault", error=report.message[:4000])
+                final.update(status=Status.error, **GRADER_FAULT.columns, error=report.message[:4000])
             done = session.execute(update(Job).where(_held(claim)).values(**final)).rowcount
             if done != 1:
                 log.warning("result discarded: job no longer held", extra={"submission_id": claim.submission_id})
                 return False
-            session.add(
-                Result(
-                    job_id=claim.job_id,
-                    submission_id=claim.submission_id,
-                    user_id=user_id,
-                    score=report.score,
-                    max_score=report.max_score,
-                    succeeded=report.succeeded,
-                    gradable=report.gradable,
-                    duration_s=report.duration_s,
-                    message=report.message[:4000],
-                    report=report,
-                )
+            result = Result(
+                job_id=claim.job_id,
+                submission_id=claim.submission_id,
+                user_id=user_id,
+                score=report.score,
+                max_score=report.max_score,
+                succeeded=report.succeeded,
+                gradable=report.gradable,
+                duration_s=report.duration_s,
+                message=report.message[:4000],
+                report=report,
             )
+            session.add(result)
             session.flush()
+            scores.record(session, result.id, claim.submission_id, report)
             sync_status(session, claim.submission_id)
     except IntegrityError:
         log.warning("result discarded: job already has one", extra={"submission_id": claim.submission_id})
@@ -197,7 +201,7 @@ def hand_back(database: Database, claim: Claim) -> None:
                 worker_id=None,
                 lease_expires_at=None,
                 attempts=Job.attempts - 1,
-                progress="handed back",
+                **HANDED_BACK.columns,
             )
         )
         sync_status(session, claim.submission_id)

@@ -48,7 +48,10 @@ class SubmissionPublic(BaseModel):
     student: str
     status: str = Field(description="queued, running, done or error.")
     position: int | None = Field(default=None, description="1-based queue position while queued.")
-    progress: str = Field(default="", description="Grader progress while running.")
+    progress: str = Field(default="", description="Grader progress while running, as text ('3/10 q1.shape passed').")
+    progress_done: int | None = Field(default=None, description="Checks finished while running.")
+    progress_total: int | None = Field(default=None, description="Checks in all while running (0: not known yet).")
+    progress_label: str = Field(default="", description="The check running and its status, while running.")
     attempts: int = Field(default=0, description="Attempts used by the latest job.")
     created_at: datetime
     files: list[FilePublic]

@@ -6,7 +6,7 @@ import logging
 import math
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service import extensions, policy, queue
@@ -107,7 +107,7 @@ def create(
     with database.write_session() as session:
         session.scalars(select(User.id).where(User.id == user.id).with_for_update()).one()  # per-student lock
         check_rate(session, user, settings)  # again, under the write lock: concurrent requests cannot both pass
-        submission = Submission(user_id=user.id, files=files, created_at=received_at or utcnow())
+        submission = Submission(user_id=user.id, files=files, status=Status.queued, created_at=received_at or utcnow())
         session.add(submission)
         session.flush()
         job = queue.enqueue(session, submission, max_attempts=settings.max_attempts)
@@ -122,25 +122,6 @@ def get_owned(session: Session, user: Caller, submission_id: str) -> Submission 
     if not user.instructor:
         query = query.where(Submission.user_id == user.id)
     return session.scalars(query).first()
-
-
-def list_query(
-    *,
-    user_id: str | None = None,
-    status: str | None = None,
-    since: datetime | None = None,
-    limit: int = 100,
-    offset: int = 0,
-) -> Select:
-    """The ids of a page of submissions, newest first (``service.views.page`` builds their views)."""
-    query = select(Submission.id)
-    if user_id is not None:
-        query = query.where(Submission.user_id == user_id)
-    if status:
-        query = query.where(Submission.status == status)
-    if since is not None:
-        query = query.where(Submission.created_at >= since)
-    return query.order_by(Submission.created_at.desc(), Submission.id).limit(limit).offset(offset)
 
 
 def latest_result(session: Session, submission_id: str) -> Result | None:

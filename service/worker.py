@@ -31,6 +31,7 @@ from service.db import Database
 from service.migrate import upgrade
 from service.models import Submission, utcnow
 from service.models import Worker as WorkerRow
+from service.progress import Progress
 from service.storage import open_store
 from service.uploads import work_name
 
@@ -54,7 +55,7 @@ class Worker:
         self.id = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
         self.stop = threading.Event()
         self._active: dict[int, queue.Claim] = {}
-        self._progress: dict[int, str] = {}
+        self._progress: dict[int, Progress] = {}
         self._lock = threading.Lock()
 
     @property
@@ -139,12 +140,11 @@ class Worker:
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    def _progress_callback(self, job_id: int) -> Callable[..., None]:
-        def progress(*args: Any, **kwargs: Any) -> None:
-            numbers = [a for a in args if isinstance(a, int | float) and not isinstance(a, bool)]
-            words = [str(a) for a in args if isinstance(a, str)] + [str(v) for v in kwargs.values()]
-            text = f"{numbers[0]}/{numbers[1]}" if len(numbers) >= 2 else ""
-            self._progress[job_id] = " ".join(filter(None, [text, *words]))[:256]
+    def _progress_callback(self, job_id: int) -> Callable[[str, int, int, str], None]:
+        """The grader's ``progress(check_id, done, total, status)``, kept for the next heartbeat."""
+
+        def progress(check_id: str, done: int, total: int, status: str) -> None:
+            self._progress[job_id] = Progress.of(done, total, f"{check_id} {status}")
 
         return progress
 

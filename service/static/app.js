@@ -109,9 +109,11 @@ async function poll(id) {
       $("current-detail").textContent = "position " + status.position + " in the queue";
       bar.removeAttribute("value");
     } else {
-      $("current-detail").textContent = status.progress ? "progress: " + status.progress : "grading...";
-      const m = /^(\d+)\/(\d+)/.exec(status.progress || "");
-      if (m) { bar.max = Number(m[2]); bar.value = Number(m[1]); } else { bar.removeAttribute("value"); }
+      const counted = status.progress_total > 0;
+      $("current-detail").textContent = counted
+        ? "check " + status.progress_done + " of " + status.progress_total + (status.progress_label ? ": " + status.progress_label : "")
+        : "grading...";
+      if (counted) { bar.max = status.progress_total; bar.value = status.progress_done; } else { bar.removeAttribute("value"); }
     }
     pollTimer = setTimeout(() => poll(id), 1000);
     return;

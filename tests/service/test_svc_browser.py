@@ -12,9 +12,11 @@ import httpx
 import pytest
 from conftest import LiveService, wait_for
 
+from service import queue
 from service.db import Database
 from service.migrate import upgrade
 from service.models import Role
+from service.progress import Progress
 from service.roster import issue_tokens
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -79,3 +81,31 @@ def test_submit_the_reference_and_see_full_marks(
     tables = browser.find_elements(By.CSS_SELECTOR, "table.checks")
     assert {t.get_attribute("data-question") for t in tables} >= {"Q1", "Q2", "Q3", "Q4", "Q5", "Q6"}
     assert browser.find_elements(By.CSS_SELECTOR, "table.checks tr.failed, table.checks tr.error") == []
+
+
+def test_a_running_grade_shows_its_progress_as_numbers(browser, live_service: LiveService) -> None:  # noqa: ANN001
+    """The page draws the job's stored numbers (checks done of the total) and its label; nothing is parsed."""
+    from selenium.webdriver.common.by import By
+
+    database = Database(live_service.settings)
+    upgrade(database)
+    token = issue_tokens(database, ["alice"], Role.student)["alice"]
+    live_service.start_api()
+    answer = httpx.post(
+        f"{live_service.url}/api/v1/submissions",
+        files=[("files", ("answers.md", b"## Q3\nattention\n", "text/markdown"))],
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert answer.status_code == 202
+    claim = queue.claim(database, "test-worker", "cpu", lease_s=600)  # a worker grading it, as seen by the API
+    assert queue.heartbeat(database, claim, 600, Progress.of(4, 10, "q2.shape passed"))
+    database.dispose()
+
+    browser.get(live_service.url + "/")
+    browser.find_element(By.ID, "token").send_keys(token)
+    browser.find_element(By.CSS_SELECTOR, "#token-form button[type=submit]").click()
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "#history tbody tr button"), timeout=20)[0].click()
+    bar = browser.find_element(By.ID, "current-progress")
+    wait_for(lambda: bar.get_attribute("value") == "4", timeout=20)
+    assert bar.get_attribute("max") == "10" and bar.is_displayed()
+    assert browser.find_element(By.ID, "current-detail").text == "check 4 of 10: q2.shape passed"

@@ -9,6 +9,7 @@ from test_svc_worker import fake_report
 from service import queue
 from service.db import Database
 from service.models import Job, Result, Status, Submission, User
+from service.progress import Progress
 
 REPORT = fake_report(3.0)
 
@@ -129,7 +130,15 @@ def test_heartbeat_extends_the_lease_and_stores_progress(database: Database) -> 
     with database.session() as session:
         before = session.get(Job, claim.job_id).lease_expires_at
     time.sleep(0.01)
-    assert queue.heartbeat(database, claim, lease_s=60, progress="3/10 q2.shape")
+    assert queue.heartbeat(database, claim, lease_s=60, progress=Progress.of(3, 10, "q2.shape passed"))
     with database.session() as session:
         job = session.get(Job, claim.job_id)
-        assert job.lease_expires_at > before and job.progress == "3/10 q2.shape"
+        assert job.lease_expires_at > before
+        assert (job.progress_done, job.progress_total, job.progress_label) == (3, 10, "q2.shape passed")
+
+
+def test_progress_is_clamped_to_its_columns() -> None:
+    assert Progress.of(12, 10, "q9.x   passed") == Progress(10, 10, "q9.x passed")  # never past the total
+    assert Progress.of(-3, 0) == Progress(0, 0, "") and Progress.of(4, 0).text == ""  # no total yet: no count
+    assert Progress.of(3, 10, "q2.shape passed").text == "3/10 q2.shape passed"
+    assert len(Progress.of(1, 2, "x" * 1000).label) == 128

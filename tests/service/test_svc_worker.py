@@ -128,12 +128,15 @@ def test_progress_shows_in_the_status_and_stop_hands_back(
     worker = Worker(settings.model_copy(update={"shutdown_grace_s": 0.3}), database, grade=slow)
     runner = threading.Thread(target=worker.run)
     runner.start()
-    wait_for(lambda: status(client, tokens.alice, sid)["progress"].startswith("1/3 q1.shape"), timeout=20)
+    running = wait_for(lambda: (s := status(client, tokens.alice, sid))["progress_done"] == 1 and s, timeout=20)
+    assert (running["progress_total"], running["progress_label"]) == (3, "q1.shape passed"), running
+    assert running["progress"] == "1/3 q1.shape passed"
     worker.stop.set()  # what SIGTERM does
     runner.join(20)
     release.set()
     back = status(client, tokens.alice, sid)
     assert back["status"] == "queued" and back["attempts"] == 0 and back["position"] == 1
+    assert back["progress_done"] is None and back["progress"] == ""  # numbers only while running
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(Result)) == 0
     # a graceful stop with enough grace finishes the job instead

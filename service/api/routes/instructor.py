@@ -35,16 +35,17 @@ def list_all(
     limit: Annotated[int, limit_query(100, 1000)] = 100,
     offset: Offset = 0,
 ) -> list[SubmissionPublic]:
-    """All submissions, newest first, filtered by student name, status and creation time (ISO 8601)."""
-    user_id = _student_id(session, student) if student else None
-    query = submissions.list_query(user_id=user_id, status=status, since=since, limit=limit, offset=offset)
-    return views.page(session, query)
+    """All submissions, newest first, filtered by student name, status and creation time (ISO 8601): one query."""
+    found = views.listing(session, student=student, status=status, since=since, limit=limit, offset=offset)
+    if not found and student:
+        _student_id(session, student)  # 404 for a name nobody has
+    return found
 
 
 @router.get("/students/{name}/submissions", response_model=list[SubmissionPublic], responses=ERRORS)
 def student_history(name: str, _: InstructorUser, session: SessionDep) -> list[SubmissionPublic]:
     """One student's submissions with every grade each received."""
-    return views.page(session, submissions.list_query(user_id=_student_id(session, name), limit=10_000))
+    return views.listing(session, user_id=_student_id(session, name), limit=10_000)
 
 
 @router.get("/submissions/{submission_id}/report", responses=ERRORS)
@@ -53,7 +54,7 @@ def full_report(submission_id: str, _: InstructorUser, session: SessionDep) -> d
     result = submissions.latest_result(session, submission_id)
     if result is None:
         raise HTTPException(404, f"No grade for submission {submission_id!r}.")
-    return result.report.model_dump(mode="json")
+    return result.report
 
 
 @router.get("/submissions/{submission_id}/files/{index}", responses=ERRORS)

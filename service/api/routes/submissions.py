@@ -6,7 +6,6 @@ from fastapi import APIRouter, File, HTTPException, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
-from grader.report import Report
 from service import overrides, submissions, uploads, views
 from service.api.deps import (
     ClockDep,
@@ -76,7 +75,7 @@ def list_submissions(
     user: CurrentUser, session: SessionDep, limit: Annotated[int, limit_query(50, 500)] = 50, offset: Offset = 0
 ) -> list[SubmissionPublic]:
     """The caller's own submissions, newest first."""
-    return views.page(session, submissions.list_query(user_id=user.id, limit=limit, offset=offset))
+    return views.listing(session, user_id=user.id, limit=limit, offset=offset)
 
 
 @router.get("/{submission_id}", response_model=SubmissionPublic, responses=ERRORS)
@@ -89,7 +88,7 @@ def get_submission(submission_id: str, user: CurrentUser, database: DatabaseDep)
     return Response(view.model_dump_json(), media_type="application/json")  # already validated: skip a second pass
 
 
-def _latest_report(session: SessionDep, user: CurrentUser, submission_id: str) -> Report:
+def _latest_report(session: SessionDep, user: CurrentUser, submission_id: str) -> dict:
     submission = submissions.get_owned(session, user, submission_id)
     if submission is None:
         raise HTTPException(404, f"No submission {submission_id!r} among yours.")
@@ -104,7 +103,7 @@ def get_report(submission_id: str, user: CurrentUser, session: SessionDep) -> di
     """The latest grade's report, student view (hidden checks masked, no staff traceback, no raw log), with the
     TA's overrides: ``effective_score`` and, on an overridden check, ``override: {score, feedback}``."""
     report = _latest_report(session, user, submission_id)
-    rows = overrides.newest(overrides.history(session, submission_id)) if report.succeeded else []
+    rows = overrides.newest(overrides.history(session, submission_id)) if report.get("succeeded") else []
     return overrides.annotate(render_report(report, "json"), report, rows)
 
 

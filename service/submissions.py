@@ -107,7 +107,7 @@ def create(
     with database.write_session() as session:
         session.scalars(select(User.id).where(User.id == user.id).with_for_update()).one()  # per-student lock
         check_rate(session, user, settings)  # again, under the write lock: concurrent requests cannot both pass
-        submission = Submission(user_id=user.id, files=files, status=Status.queued, created_at=received_at or utcnow())
+        submission = Submission(user_id=user.id, files=files, created_at=received_at or utcnow())
         session.add(submission)
         session.flush()
         job = queue.enqueue(session, submission, max_attempts=settings.max_attempts)

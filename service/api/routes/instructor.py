@@ -54,7 +54,7 @@ def full_report(submission_id: str, _: InstructorUser, session: SessionDep) -> d
     result = submissions.latest_result(session, submission_id)
     if result is None:
         raise HTTPException(404, f"No grade for submission {submission_id!r}.")
-    return result.report
+    return result.report.model_dump(mode="json")
 
 
 @router.get("/submissions/{submission_id}/files/{index}", responses=ERRORS)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, File, HTTPException, Response, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
+from grader.report import Report
 from service import overrides, submissions, uploads, views
 from service.api.deps import (
     ClockDep,
@@ -88,7 +89,7 @@ def get_submission(submission_id: str, user: CurrentUser, database: DatabaseDep)
     return Response(view.model_dump_json(), media_type="application/json")  # already validated: skip a second pass
 
 
-def _latest_report(session: SessionDep, user: CurrentUser, submission_id: str) -> dict:
+def _latest_report(session: SessionDep, user: CurrentUser, submission_id: str) -> Report:
     submission = submissions.get_owned(session, user, submission_id)
     if submission is None:
         raise HTTPException(404, f"No submission {submission_id!r} among yours.")
@@ -103,7 +104,7 @@ def get_report(submission_id: str, user: CurrentUser, session: SessionDep) -> di
     """The latest grade's report, student view (hidden checks masked, no staff traceback, no raw log), with the
     TA's overrides: ``effective_score`` and, on an overridden check, ``override: {score, feedback}``."""
     report = _latest_report(session, user, submission_id)
-    rows = overrides.newest(overrides.history(session, submission_id)) if report.get("succeeded") else []
+    rows = overrides.newest(overrides.history(session, submission_id)) if report.succeeded else []
     return overrides.annotate(render_report(report, "json"), report, rows)
 
 

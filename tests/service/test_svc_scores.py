@@ -41,7 +41,7 @@ def grade(database: Database, submission_id: str, report: Report) -> None:
     assert claim is not None and claim.submission_id == submission_id
     with database.session() as session:
         user_id = session.get(Submission, submission_id).user_id
-    assert queue.complete(database, claim, report.model_dump(mode="json"), user_id)
+    assert queue.complete(database, claim, report, user_id)
 
 
 def test_scores_are_written_with_the_result(database: Database) -> None:

@@ -16,15 +16,8 @@ import torch
 from torch import nn
 
 from grader.checks.compare import fmt_shape
-from grader.checks.key_maps import (
-    Shapes,
-    find_fused,
-    find_library,
-    find_renames,
-    find_sequential,
-    find_split,
-    is_flattened,
-)
+from grader.checks.key_maps import Shapes, find_fused, find_library, find_split, is_flattened
+from grader.checks.name_mapping import map_names
 
 
 @dataclass
@@ -87,23 +80,7 @@ def plan_state(reference: nn.Module, got: Shapes, class_name: str) -> StatePlan:
             "stacked in their in_proj_weight and proj as their out_proj (and an encoder layer's linear1, linear2 "
             "as mlp.fc1, mlp.fc2): the contract has its own nn.Linear layers."
         )
-    for (pos, _old, new), keys in sorted(find_renames(expected, got).items()):
-        plan.renamed.update(keys)
-        path = next(iter(keys)).split(".")[: pos + 1]
-        plan.differences.append(
-            f"your self.{'.'.join(path)} is the contract's self.{'.'.join(path[:-1] + [new])} under another "
-            f"name; it was graded under the contract's name: rename it to {new}."
-        )
-    sequential = find_sequential(expected, {plan.renamed.get(key, key): shape for key, shape in got.items()})
-    if sequential:
-        plan.renamed.update(sequential)
-        owners = sorted({key.rsplit(".", 1)[0] for key in sequential})
-        names = sorted({key.rsplit(".", 1)[0] for key in sequential.values()})
-        plan.differences.append(
-            f"your self.{', self.'.join(owners)} hold the contract's self.{', self.'.join(names)} inside an "
-            "nn.Sequential; graded in that order under the contract's names: name each layer as the contract does."
-        )
-    got = {plan.renamed.get(key, key): shape for key, shape in got.items()}
+    got = map_names(plan, expected, dict(got))  # a copy: the probe's shapes stay as the child reported them
     plan.fused = {**find_fused(expected, got), **library_fused}
     for own, keys in plan.fused.items():
         del got[own]
@@ -128,6 +105,7 @@ def plan_state(reference: nn.Module, got: Shapes, class_name: str) -> StatePlan:
                 f"{name} split among the heads in order (head i owns rows i*d_h..(i+1)*d_h - 1): the contract has "
                 f"one nn.Linear(D, D) named {name}."
             )
+    got = map_names(plan, expected, got)
     missing = sorted(set(expected) - set(got))
     unexpected = sorted(set(got) - set(expected))
     renamed: set[str] = set()
@@ -214,9 +192,8 @@ def fit_state(
 ) -> dict[str, torch.Tensor]:
     """The reference's ``state`` on the student's keys: neutral keys and unsaved buffers dropped, renamed keys
     under the student's names, extra keys at the student's values."""
-    back = {contract: own for own, contract in plan.renamed.items()}
     skipped = {key for keys in plan.fused.values() for key in keys} | set(plan.neutral) | set(plan.own_value)
-    fitted = {back.get(key, key): value for key, value in state.items() if key not in skipped}
+    fitted = {key: value for key, value in state.items() if key not in skipped}  # the contract's names
     for own, keys in plan.fused.items():
         fitted[own] = torch.cat([state[key] for key in keys if key in state])  # (3 * rows, ...) q, then k, then v
     for own, (key, start, stop) in plan.split.items():
@@ -225,8 +202,9 @@ def fit_state(
     for key, shape in plan.flattened.items():
         if key in fitted:
             fitted[key] = fitted[key].reshape(shape)  # (D, C, p, p) -> (D, C*p*p), row-major
-    fitted.update({key: own_state[key] for key in plan.extra if key in own_state})
-    return fitted
+    student = {graded: own for own, graded in plan.renamed.items()}
+    fitted.update({key: own_state[student.get(key, key)] for key in plan.extra if student.get(key, key) in own_state})
+    return {student.get(key, key): value for key, value in fitted.items()}
 
 
 def contract_details(plan: StatePlan, config: dict[str, Any]) -> dict[str, Any]:

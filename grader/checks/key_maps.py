@@ -8,7 +8,7 @@ settled by spelling (``query`` is ``q``) or not made at all, so a mapping never 
 Shapes = dict[str, tuple[int, ...]]
 
 
-def _close_names(a: str, b: str) -> bool:
+def close_names(a: str, b: str) -> bool:
     """``query`` and ``q``, ``attention`` and ``attn``, ``projection`` and ``proj``: one starts the other."""
     return a.startswith(b) or b.startswith(a) or (a[:1] == b[:1] and a[-1:] == b[-1:])
 
@@ -25,7 +25,7 @@ def find_renames(expected: Shapes, got: Shapes) -> dict[tuple[int, str, str], di
         for k in missing:
             a, b = u.split("."), k.split(".")
             diff = [i for i in range(len(a)) if len(a) == len(b) and a[i] != b[i]]
-            if len(diff) == 1 and tuple(got[u]) == tuple(expected[k]):
+            if len(diff) == 1 and fits(expected[k], got[u]):
                 candidates.setdefault((diff[0], a[diff[0]]), set()).add(b[diff[0]])
 
     def mapping(pos: int, old: str, new: str) -> dict[str, str] | None:
@@ -34,7 +34,7 @@ def find_renames(expected: Shapes, got: Shapes) -> dict[tuple[int, str, str], di
             for u in unexpected
             if len(p := u.split(".")) > pos and p[pos] == old
         }
-        ok = keys and all(k in missing and tuple(got[u]) == tuple(expected[k]) for u, k in keys.items())
+        ok = keys and all(k in missing and fits(expected[k], got[u]) for u, k in keys.items())
         return keys if ok else None
 
     options = {key: [new for new in sorted(news) if mapping(key[0], key[1], new)] for key, news in candidates.items()}
@@ -45,7 +45,7 @@ def find_renames(expected: Shapes, got: Shapes) -> dict[tuple[int, str, str], di
         for (pos, old), news in sorted(options.items()):
             free = [new for new in news if (pos, new) not in taken]
             if len(free) > 1:
-                free = [new for new in free if _close_names(old, new)]
+                free = [new for new in free if close_names(old, new)]
             if len(free) == 1 and not any(c[:2] == (pos, old) for c in chosen):
                 chosen[(pos, old, free[0])] = mapping(pos, old, free[0]) or {}
                 taken.add((pos, free[0]))
@@ -101,7 +101,7 @@ def find_split(expected: Shapes, got: Shapes) -> dict[str, tuple[str, int, int]]
             if len(up) != len(prefix) + 4 or up[: len(prefix)] != prefix or up[-1] != leaf:
                 continue
             listed, index, own_name = up[len(prefix)], up[len(prefix) + 1], up[len(prefix) + 2]
-            if index.isdigit() and _close_names(own_name, name) and tuple(got[u][1:]) == tuple(expected[key][1:]):
+            if index.isdigit() and close_names(own_name, name) and tuple(got[u][1:]) == tuple(expected[key][1:]):
                 groups.setdefault((listed, own_name), {})[int(index)] = u
         for members in groups.values():
             order = [members[i] for i in sorted(members)]
@@ -123,6 +123,15 @@ def is_flattened(expected: tuple[int, ...], got: tuple[int, ...]) -> bool:
     for size in expected[1:]:
         tail *= size
     return len(expected) > 2 and len(got) == 2 and tuple(got) == (expected[0], tail)
+
+
+def fits(expected: tuple[int, ...], got: tuple[int, ...]) -> bool:
+    """The student's tensor can hold the contract's: the same shape, or a Conv2d weight flattened (``is_flattened``)."""
+    return tuple(got) == tuple(expected) or is_flattened(tuple(expected), tuple(got))
+
+
+def _same_leaves(wanted: dict[str, tuple[int, ...]], got: dict[str, tuple[int, ...]]) -> bool:
+    return set(wanted) == set(got) and all(fits(wanted[leaf], got[leaf]) for leaf in wanted)
 
 
 def find_sequential(expected: Shapes, got: Shapes) -> dict[str, str]:
@@ -148,7 +157,11 @@ def find_sequential(expected: Shapes, got: Shapes) -> dict[str, str]:
         for sequence, indexed in sorted(layers.items()):
             order = [indexed[i] for i in sorted(indexed)]
             names = list(wanted)
-            if not names or len(order) != len(names) or any(a != wanted[n] for a, n in zip(order, names, strict=True)):
+            if (
+                not names
+                or len(order) != len(names)
+                or not all(_same_leaves(wanted[n], a) for a, n in zip(order, names, strict=True))
+            ):
                 continue
             base = ".".join(prefix + (sequence,))
             for i, name in zip(sorted(indexed), names, strict=True):

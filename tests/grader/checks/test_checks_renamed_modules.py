@@ -1,0 +1,155 @@
+"""Public ViT code names its sub-modules its own way (``self.attention`` holding a fused ``qkv`` and an ``fc``
+projection, ``self.transformer_blocks``, a ``linear_mapper`` patch projection): graded on its maths, with the
+renaming charged to the contract check only, and Q5/Q6 stand-ins put in place under the student's names."""
+
+import textwrap
+
+import torch
+from checks_support import InProcessSandbox, grade
+from torch import nn
+
+from grader.checks.contract import fit_state, plan_state
+from grader.checks.module_renames import find_module_renames
+from reference.bundle import bundle_submission
+from reference.multi_head_attention import MultiHeadSelfAttention
+from reference.patch_embedding import PatchEmbedding
+from reference.transformer_block import TransformerBlock
+from reference.vit import ViT
+
+FUSED_WITH_FC = """
+class MultiHeadSelfAttention(nn.Module):
+    def __init__(self, embed_dim, num_heads):
+        super().__init__()
+        self.num_heads, self.head_dim = num_heads, embed_dim // num_heads
+        self.qkv = nn.Linear(embed_dim, 3 * embed_dim)
+        self.fc = nn.Linear(embed_dim, embed_dim)
+
+    def forward(self, x):
+        B, N, D = x.shape
+        qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)  # (3, B, h, N, d_h)
+        a = (qkv[0] @ qkv[1].transpose(-2, -1) * self.head_dim**-0.5).softmax(dim=-1)  # (B, h, N, N)
+        return self.fc((a @ qkv[2]).transpose(1, 2).reshape(B, N, D))  # (B, N, D)
+"""
+RENAMED_BLOCK = """
+class TransformerBlock(nn.Module):
+    def __init__(self, embed_dim, num_heads, mlp_ratio=4.0):
+        super().__init__()
+        self.ln_a = nn.LayerNorm(embed_dim)
+        self.attention = MultiHeadSelfAttention(embed_dim, num_heads)
+        self.ln_b = nn.LayerNorm(embed_dim)
+        self.feed_forward = MLP(embed_dim, int(embed_dim * mlp_ratio))
+
+    def forward(self, x):
+        x = x + self.attention(self.ln_a(x))
+        return x + self.feed_forward(self.ln_b(x))
+"""
+UNSCALED_ATTENTION = """
+class MultiHeadSelfAttention(MultiHeadSelfAttention):
+    def forward(self, x):
+        B, N, D = x.shape
+        h = self.num_heads
+        q, k, v = (f(x).reshape(B, N, h, D // h).transpose(1, 2) for f in (self.q, self.k, self.v))  # (B, h, N, d_h)
+        return self.proj(((q @ k.transpose(-2, -1)).softmax(dim=-1) @ v).transpose(1, 2).reshape(B, N, D))
+"""
+
+
+def _grade(check_id: str, *bodies: str):
+    source = bundle_submission() + "".join("\n\n" + textwrap.dedent(body) for body in bodies)
+    box = InProcessSandbox(source)
+    try:
+        return grade(check_id, box, source)
+    finally:
+        box.close()
+
+
+def _shapes(module: nn.Module) -> dict[str, tuple[int, ...]]:
+    return {key: tuple(value.shape) for key, value in module.state_dict().items()}
+
+
+class _FusedWithFc(nn.Module):
+    def __init__(self, d: int, h: int):
+        super().__init__()
+        self.h = h
+        self.qkv, self.fc = nn.Linear(d, 3 * d), nn.Linear(d, d)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, N, D = x.shape
+        q, k, v = self.qkv(x).reshape(B, N, 3, self.h, D // self.h).permute(2, 0, 3, 1, 4)  # (B, h, N, d_h) each
+        a = (q @ k.transpose(-2, -1) * (D // self.h) ** -0.5).softmax(dim=-1)  # (B, h, N, N)
+        return self.fc((a @ v).transpose(1, 2).reshape(B, N, D))  # (B, N, D)
+
+
+def test_a_projection_renamed_beside_a_fused_qkv_maps_once_q_k_v_are_taken():
+    student, reference = _FusedWithFc(16, 4), MultiHeadSelfAttention(16, 4)
+    plan = plan_state(reference, _shapes(student), "MultiHeadSelfAttention")
+    assert plan.gradable, plan.unresolved
+    assert plan.renamed == {"fc.weight": "proj.weight", "fc.bias": "proj.bias"}
+    student.load_state_dict(fit_state(reference.state_dict(), plan, {}), strict=True)
+    x = torch.randn(2, 5, 16)
+    assert torch.allclose(student(x), reference(x), atol=1e-6)
+
+
+def test_a_renamed_module_with_another_layout_inside_maps_whole():
+    """``attention`` holds a fused qkv and ``fc``: no single key lands on the contract's, the module does."""
+    reference = TransformerBlock(16, 4, 2.0)
+    student = {**{k: v for k, v in _shapes(reference).items() if not k.startswith("attn.")}}
+    student.update({f"attention.{k}": v for k, v in _shapes(_FusedWithFc(16, 4)).items()})
+    assert find_module_renames(_shapes(reference), student)["attention.qkv.weight"] == "attn.qkv.weight"
+    plan = plan_state(reference, student, "TransformerBlock")
+    assert plan.gradable, plan.unresolved
+    state = fit_state(reference.state_dict(), plan, {})
+    assert set(state) == set(student) and state["attention.fc.weight"].shape == (16, 16)
+    assert torch.equal(state["attention.qkv.weight"][:16], reference.attn.q.weight)
+    assert any("self.attention" in sentence for sentence in plan.differences)
+
+
+def test_module_renames_need_the_same_weight_size_and_never_touch_the_probe_s_shapes():
+    reference = TransformerBlock(16, 4, 2.0)
+    wider = {k.replace("mlp.", "ffn."): v for k, v in _shapes(reference).items()}
+    wider["ffn.fc1.weight"], wider["ffn.fc1.bias"] = (48, 16), (48,)  # another hidden width: not the contract's
+    before = dict(wider)
+    assert not any(key.startswith("ffn") for key in find_module_renames(_shapes(reference), wider))
+    assert not plan_state(reference, wider, "TransformerBlock").gradable
+    assert wider == before
+
+
+def test_a_linear_patch_projection_under_another_name_is_the_flattened_conv():
+    student = nn.Linear(3 * 7 * 7, 32)
+    reference = PatchEmbedding(28, 7, 3, 32)
+    plan = plan_state(reference, {f"linear_mapper.{k}": v for k, v in _shapes(student).items()}, "PatchEmbedding")
+    assert plan.gradable and plan.flattened == {"proj.weight": (32, 147)}
+    state = fit_state(reference.state_dict(), plan, {})
+    assert set(state) == {"linear_mapper.weight", "linear_mapper.bias"}
+    assert torch.equal(state["linear_mapper.weight"], reference.proj.weight.reshape(32, 147))
+
+
+def test_a_vit_with_its_own_names_throughout_maps_to_the_contract():
+    reference = ViT(embed_dim=16, nb_blocks=2, num_heads=4)
+    rename = {"patch_embed.proj": "patch_embedding.patcher", "blocks": "transformer_encoder", "cls_token": "cls"}
+    student = {}
+    for key, shape in _shapes(reference).items():
+        for old, new in rename.items():
+            key = key.replace(old, new, 1) if key.startswith(old) else key
+        key = key.replace("norm.", "classifier.0.").replace("head.", "classifier.1.") if "." in key else key
+        student[key] = shape
+    plan = plan_state(reference, student, "ViT")
+    assert plan.gradable, plan.unresolved
+    assert plan.renamed["classifier.1.weight"] == "head.weight" and plan.renamed["cls"] == "cls_token"
+    assert set(fit_state(reference.state_dict(), plan, {})) == set(student)
+
+
+def test_the_block_s_stand_ins_go_in_under_the_student_s_names():
+    """Q5 grades the wiring with trusted sub-modules even where the block calls them attention/feed_forward:
+    the student's unscaled attention is Q4's mistake, not the block's."""
+    verdict = _grade("q5.equivalence", UNSCALED_ATTENTION, RENAMED_BLOCK)
+    assert verdict.status == "passed", verdict.message
+    assert not verdict.details.get("substitution_fallback"), verdict.details
+    end_to_end = _grade("q5.end_to_end", UNSCALED_ATTENTION, RENAMED_BLOCK)
+    assert end_to_end.status == "failed" and "(Q4)" in end_to_end.message, end_to_end.message
+
+
+def test_fused_qkv_with_a_renamed_projection_earns_the_maths_and_loses_the_contract_point():
+    assert _grade("q4.equivalence", FUSED_WITH_FC).status == "passed"
+    assert _grade("q4.property", FUSED_WITH_FC).status == "passed"
+    contract = _grade("q4.contract", FUSED_WITH_FC)
+    assert contract.status == "failed" and "self.fc" in contract.message

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from grader.checks.compare import fmt_shape
-from grader.checks.key_maps import Shapes, find_fused, find_library, find_split, is_flattened
+from grader.checks.key_maps import Shapes, find_fused, find_library, find_split, is_flattened, is_unit_reshape
 from grader.checks.name_mapping import map_names
 
 
@@ -28,7 +28,7 @@ class StatePlan:
     renamed: dict[str, str] = field(default_factory=dict)  # student key -> the contract key it is graded as
     fused: dict[str, list[str]] = field(default_factory=dict)  # student key -> contract keys stacked in it
     split: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # student key -> (contract key, rows)
-    flattened: dict[str, tuple[int, ...]] = field(default_factory=dict)  # contract key -> the student's 2-D shape
+    flattened: dict[str, tuple[int, ...]] = field(default_factory=dict)  # contract key -> the student's shape
     own_value: list[str] = field(default_factory=list)  # contract buffers the student computes but does not save
     extra: list[str] = field(default_factory=list)  # student keys outside the contract, kept at the student's value
     differences: list[str] = field(default_factory=list)  # lab-terms sentences, one per difference
@@ -171,6 +171,14 @@ def plan_state(reference: nn.Module, got: Shapes, class_name: str) -> StatePlan:
                     "row-major (patches flattened channel, then row, then column): use the contract's layer."
                 )
                 continue
+            if is_unit_reshape(expected[key], got[key]):
+                plan.flattened[key] = tuple(got[key])
+                plan.differences.append(
+                    f"{key} has shape {fmt_shape(got[key])} in your {class_name}, the contract's has "
+                    f"{fmt_shape(expected[key])}: the same values with other axes of size 1; graded reshaped: use "
+                    "the contract's shape."
+                )
+                continue
             plan.unresolved.append(
                 f"{key} has shape {fmt_shape(got[key])} in your {class_name}, the contract's {_describe(owner)} "
                 f"{_attr(prefix)} has {fmt_shape(expected[key])}."
@@ -201,7 +209,7 @@ def fit_state(
         fitted[own] = state[key][start:stop]  # head i's rows of the contract's layer
     for key, shape in plan.flattened.items():
         if key in fitted:
-            fitted[key] = fitted[key].reshape(shape)  # (D, C, p, p) -> (D, C*p*p), row-major
+            fitted[key] = fitted[key].reshape(shape)  # (D, C, p, p) -> (D, C*p*p) row-major; (1, 1, D) -> (1, D)
     student = {graded: own for own, graded in plan.renamed.items()}
     fitted.update({key: own_state[student.get(key, key)] for key in plan.extra if student.get(key, key) in own_state})
     return {student.get(key, key): value for key, value in fitted.items()}

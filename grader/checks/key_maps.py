@@ -125,19 +125,49 @@ def is_flattened(expected: tuple[int, ...], got: tuple[int, ...]) -> bool:
     return len(expected) > 2 and len(got) == 2 and tuple(got) == (expected[0], tail)
 
 
+def is_unit_reshape(expected: tuple[int, ...], got: tuple[int, ...]) -> bool:
+    """The contract's tensor with axes of size 1 dropped or added: a ``cls_token`` of (1, D) for (1, 1, D), a
+    positional table of (N + 1, D) for (1, N + 1, D)."""
+    return tuple(got) != tuple(expected) and [d for d in got if d != 1] == [d for d in expected if d != 1]
+
+
 def fits(expected: tuple[int, ...], got: tuple[int, ...]) -> bool:
-    """The student's tensor can hold the contract's: the same shape, or a Conv2d weight flattened (``is_flattened``)."""
-    return tuple(got) == tuple(expected) or is_flattened(tuple(expected), tuple(got))
+    """The student's tensor can hold the contract's: the same shape, a Conv2d weight flattened (``is_flattened``),
+    or the same values with other axes of size 1 (``is_unit_reshape``)."""
+    expected, got = tuple(expected), tuple(got)
+    return got == expected or is_flattened(expected, got) or is_unit_reshape(expected, got)
 
 
 def _same_leaves(wanted: dict[str, tuple[int, ...]], got: dict[str, tuple[int, ...]]) -> bool:
     return set(wanted) == set(got) and all(fits(wanted[leaf], got[leaf]) for leaf in wanted)
 
 
+def _aligned(
+    order: list[dict[str, tuple[int, ...]]], names: list[str], wanted: dict[str, dict[str, tuple[int, ...]]]
+) -> list[tuple[int, str]] | None:
+    """(position in ``order``, contract name) pairs where one list is a contiguous run of the other, layer by layer
+    with the same leaves and shapes, at exactly one offset; None otherwise. Layers of the Sequential left over
+    may only be norms (1-D parameters): another Linear is not the contract's layer set."""
+    short, long = (order, names) if len(order) <= len(names) else (names, order)
+    found = []
+    for offset in range(len(long) - len(short) + 1):
+        if len(order) <= len(names):
+            pairs = [(j, names[offset + j]) for j in range(len(order))]
+        else:
+            pairs = [(offset + j, name) for j, name in enumerate(names)]
+        rest = [order[j] for j in set(range(len(order))) - {j for j, _ in pairs}]
+        norms_only = all(len(shape) == 1 for layer in rest for shape in layer.values())  # extra LayerNorms only
+        if pairs and norms_only and all(_same_leaves(wanted[name], order[j]) for j, name in pairs):
+            found.append(pairs)
+    return found[0] if len(found) == 1 else None
+
+
 def find_sequential(expected: Shapes, got: Shapes) -> dict[str, str]:
     """Layers held in an nn.Sequential (``net.0``, ``net.2``) where the contract names them (``fc1``, ``fc2``):
     student key -> contract key. At one prefix, the Sequential's parameterised layers, in index order, must have
-    exactly the leaves and shapes of the contract's missing layers, in the contract's order."""
+    the leaves and shapes of the contract's missing layers, in the contract's order, one list being a contiguous
+    run of the other (a classifier ``nn.Sequential(nn.LayerNorm, nn.Linear)`` is the contract's norm and head; a
+    ``nn.Sequential(nn.LayerNorm, nn.Linear, nn.GELU, nn.Linear)`` MLP keeps its LayerNorm as an extra layer)."""
     missing = [k for k in expected if k not in got]
     unexpected = [k for k in got if k not in expected]
     mapped: dict[str, str] = {}
@@ -156,18 +186,14 @@ def find_sequential(expected: Shapes, got: Shapes) -> dict[str, str]:
                 wanted.setdefault(parts[depth], {})[parts[-1]] = expected[k]
         for sequence, indexed in sorted(layers.items()):
             order = [indexed[i] for i in sorted(indexed)]
-            names = list(wanted)
-            if (
-                not names
-                or len(order) != len(names)
-                or not all(_same_leaves(wanted[n], a) for a, n in zip(order, names, strict=True))
-            ):
+            pairs = _aligned(order, list(wanted), wanted)
+            if pairs is None:
                 continue
             base = ".".join(prefix + (sequence,))
-            for i, name in zip(sorted(indexed), names, strict=True):
+            for position, name in pairs:
+                i = sorted(indexed)[position]
                 for leaf in indexed[i]:
-                    contract = ".".join(prefix + (name, leaf))
-                    mapped[f"{base}.{i}.{leaf}"] = contract
+                    mapped[f"{base}.{i}.{leaf}"] = ".".join(prefix + (name, leaf))
             break
     return mapped
 

@@ -11,6 +11,7 @@ from torch import nn
 from grader.checks.contract import fit_state, plan_state
 from grader.checks.module_renames import find_module_renames
 from reference.bundle import bundle_submission
+from reference.mlp import MLP
 from reference.multi_head_attention import MultiHeadSelfAttention
 from reference.patch_embedding import PatchEmbedding
 from reference.transformer_block import TransformerBlock
@@ -153,3 +154,98 @@ def test_fused_qkv_with_a_renamed_projection_earns_the_maths_and_loses_the_contr
     assert _grade("q4.property", FUSED_WITH_FC).status == "passed"
     contract = _grade("q4.contract", FUSED_WITH_FC)
     assert contract.status == "failed" and "self.fc" in contract.message
+
+
+PER_HEAD_SLICES = """
+class MultiHeadSelfAttention(nn.Module):
+    def __init__(self, embed_dim, num_heads):
+        super().__init__()
+        self.n_heads, self.d_head = num_heads, embed_dim // num_heads
+        self.q_mappings = nn.ModuleList([nn.Linear(self.d_head, self.d_head) for _ in range(num_heads)])
+        self.k_mappings = nn.ModuleList([nn.Linear(self.d_head, self.d_head) for _ in range(num_heads)])
+        self.v_mappings = nn.ModuleList([nn.Linear(self.d_head, self.d_head) for _ in range(num_heads)])
+
+    def forward(self, x):
+        out = []
+        for h in range(self.n_heads):
+            s = x[..., h * self.d_head : (h + 1) * self.d_head]  # (B, N, d_h): this head's slice only
+            q, k, v = self.q_mappings[h](s), self.k_mappings[h](s), self.v_mappings[h](s)
+            out.append((q @ k.transpose(-2, -1) / self.d_head**0.5).softmax(dim=-1) @ v)
+        return torch.cat(out, dim=-1)  # (B, N, D), no output projection
+"""
+PRE_NORM_INSIDE = """
+class MultiHeadSelfAttention(MultiHeadSelfAttention):
+    def __init__(self, embed_dim, num_heads):
+        super().__init__(embed_dim, num_heads)
+        self.norm = nn.LayerNorm(embed_dim)
+
+    def forward(self, x):
+        return super().forward(self.norm(x))
+
+
+class MLP(nn.Module):
+    def __init__(self, in_features, hidden_features):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.LayerNorm(in_features), nn.Linear(in_features, hidden_features), nn.GELU(),
+            nn.Linear(hidden_features, in_features),
+        )
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class TransformerBlock(nn.Module):
+    def __init__(self, embed_dim, num_heads, mlp_ratio=4.0):
+        super().__init__()
+        self.attn = MultiHeadSelfAttention(embed_dim, num_heads)
+        self.ff = MLP(embed_dim, int(embed_dim * mlp_ratio))
+
+    def forward(self, x):
+        x = self.attn(x) + x
+        return self.ff(x) + x
+"""
+NO_NORMS_AT_ALL = """
+class TransformerBlock(TransformerBlock):
+    def forward(self, x):
+        x = x + self.attn(x)
+        return x + self.mlp(x)
+"""
+
+
+def test_unmappable_attention_keeps_the_properties_it_shows_with_its_own_weights():
+    """Per-head layers on slices of x (the popular MNIST tutorial): equivariant and mixing with any weights;
+    the heads' independence needs the contract's rows, so Q4 keeps half of its property points."""
+    q4 = _grade("q4.property", PER_HEAD_SLICES)
+    assert q4.fraction == 0.5 and "own initial weights" in q4.message, q4.message
+    assert _grade("q4.equivalence", PER_HEAD_SLICES).fraction == 0.0
+
+
+def test_unit_axes_and_sequential_runs_map_onto_the_contract():
+    reference = ViT(embed_dim=16, nb_blocks=1, num_heads=4)
+    student = {k: v for k, v in _shapes(reference).items() if not k.startswith(("cls_token", "pos_embed", "head"))}
+    student.update({"class_token": (1, 16), "positions": (17, 16), "mlp.0.weight": (10, 16), "mlp.0.bias": (10,)})
+    plan = plan_state(reference, student, "ViT")
+    assert plan.gradable, plan.unresolved
+    assert plan.flattened == {"cls_token": (1, 16), "pos_embed": (17, 16)}
+    assert plan.renamed["mlp.0.weight"] == "head.weight"  # a Sequential(Linear, Softmax) head
+    state = fit_state(reference.state_dict(), plan, {})
+    assert state["positions"].shape == (17, 16) and torch.equal(state["positions"], reference.pos_embed[0])
+    mlp = {"net.0.weight": (16,), "net.0.bias": (16,), "net.1.weight": (32, 16), "net.1.bias": (32,)}
+    mlp.update({"net.3.weight": (16, 32), "net.3.bias": (16,)})
+    plan = plan_state(MLP(16, 32), mlp, "MLP")
+    assert plan.gradable and plan.extra == ["net.0.bias", "net.0.weight"]  # the leading LayerNorm stays its own
+    third = {**mlp, "net.5.weight": (16, 16), "net.5.bias": (16,)}  # another Linear is not the contract's MLP
+    assert not plan_state(MLP(16, 32), third, "MLP").gradable
+
+
+def test_a_pre_norm_written_inside_the_sub_modules_is_the_block_s_wiring():
+    """lucidrains' PreNorm: the block has no norm1/norm2, its attention and MLP normalise their input. Q5 grades
+    the block with its own sub-modules (the stand-ins would drop the norms), and its MLP loses Q2's maths."""
+    verdict = _grade("q5.equivalence", PRE_NORM_INSIDE)
+    assert verdict.status == "passed", verdict.message
+    assert any("LayerNorms" in note for case in verdict.details["cases"] for note in case.get("notes", []))
+    assert _grade("q5.property", PRE_NORM_INSIDE).status == "passed"
+    assert _grade("q5.contract", PRE_NORM_INSIDE).status == "failed"
+    assert _grade("q2.equivalence", PRE_NORM_INSIDE).status == "failed"
+    assert _grade("q5.equivalence", NO_NORMS_AT_ALL).status == "failed"  # no norm anywhere: still the block's

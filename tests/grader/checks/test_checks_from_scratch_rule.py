@@ -385,14 +385,14 @@ def test_a_source_too_deep_to_parse_is_neither_capped_nor_a_grader_fault():
     assert verdict.status == "failed" and "cannot be analysed" in verdict.message
 
 
-ENCODER_VIT = '''
+ENCODER_VIT = """
 class ViT(ViT):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         d = self.cls_token.shape[-1]
         self.encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(d, 4, 2 * d, batch_first=True), 1)
-'''
-SDPA_IN_TABLE = '''
+"""
+SDPA_IN_TABLE = """
 import torch.nn.functional as F
 
 
@@ -400,7 +400,7 @@ def sinusoidal_positional_encoding(num_tokens, embed_dim):
     table = torch.zeros(num_tokens, embed_dim)
     F.scaled_dot_product_attention(table[None], table[None], table[None])  # a shortcut in the table's own code
     return table
-'''
+"""
 
 
 def test_the_sinusoidal_table_is_capped_only_by_a_shortcut_it_can_run():

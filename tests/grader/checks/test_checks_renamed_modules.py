@@ -249,3 +249,29 @@ def test_a_pre_norm_written_inside_the_sub_modules_is_the_block_s_wiring():
     assert _grade("q5.contract", PRE_NORM_INSIDE).status == "failed"
     assert _grade("q2.equivalence", PRE_NORM_INSIDE).status == "failed"
     assert _grade("q5.equivalence", NO_NORMS_AT_ALL).status == "failed"  # no norm anywhere: still the block's
+
+
+EINOPS_PATCHES = """
+from einops.layers.torch import Rearrange
+
+
+class PatchEmbedding(nn.Module):
+    def __init__(self, img_size=28, patch_size=7, in_chans=1, embed_dim=64):
+        super().__init__()
+        self.num_patches = (img_size // patch_size) ** 2
+        self.to_patch_embedding = nn.Sequential(
+            Rearrange("b c (h p1) (w p2) -> b (h w) (c p1 p2)", p1=patch_size, p2=patch_size),  # (B, N, C*p*p)
+            nn.Linear(in_chans * patch_size * patch_size, embed_dim),
+        )
+
+    def forward(self, x):
+        return self.to_patch_embedding(x)
+"""
+
+
+def test_an_einops_patch_embedding_in_a_sequential_is_the_flattened_conv():
+    """einops ships with the grader (students use rearrange/Rearrange): graded on its maths like any reshape."""
+    verdict = _grade("q1.equivalence", EINOPS_PATCHES)
+    assert verdict.status == "passed", verdict.message
+    assert _grade("q1.property", EINOPS_PATCHES).status == "passed"
+    assert _grade("q1.contract", EINOPS_PATCHES).status == "failed"

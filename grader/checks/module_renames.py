@@ -12,7 +12,7 @@ it only leaves the parameters unloadable, as they were.
 
 from math import prod
 
-from grader.checks.key_maps import Shapes, close_names
+from grader.checks.key_maps import Shapes, close_names, fits
 
 Path = tuple[str, ...]
 
@@ -71,3 +71,25 @@ def find_module_renames(expected: Shapes, got: Shapes) -> dict[str, str]:
         current = {renamed[key]: shape for key, shape in got.items()}
         depth += 1
     return {key: new for key, new in renamed.items() if new != key}
+
+
+def find_inlined(expected: Shapes, got: Shapes) -> dict[str, str]:
+    """A contract sub-module written inline in its parent (``self.fc1``, ``self.fc2`` in the block for the
+    contract's ``self.mlp.fc1``, ``self.mlp.fc2``): student key -> contract key, when every key of a missing
+    contract module, its own name dropped, is an unmatched student key of a shape that fits, claimed by no other
+    missing module."""
+    claims: dict[str, list[str]] = {}
+    theirs_all = {
+        path for depth in range(max((k.count(".") for k in expected), default=0)) for path in _modules(expected, depth)
+    }
+    ours_all = {
+        path for depth in range(max((k.count(".") for k in got), default=0) + 1) for path in _modules(got, depth)
+    }
+    for module in sorted(theirs_all - ours_all):
+        n = len(module)
+        keys = [k for k in expected if tuple(k.split(".")[:n]) == module]
+        inline = {k: ".".join(module[:-1] + tuple(k.split(".")[n:])) for k in keys}
+        if all(own in got and own not in expected and fits(expected[k], got[own]) for k, own in inline.items()):
+            for k, own in inline.items():
+                claims.setdefault(own, []).append(k)
+    return {own: keys[0] for own, keys in claims.items() if len(keys) == 1}

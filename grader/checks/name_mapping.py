@@ -9,7 +9,7 @@ lets ``...attention`` be found inside it, a fused ``qkv`` taken leaves ``fc`` th
 from typing import Protocol
 
 from grader.checks.key_maps import Shapes, find_renames, find_sequential
-from grader.checks.module_renames import find_module_renames
+from grader.checks.module_renames import find_inlined, find_module_renames
 
 
 class Renames(Protocol):
@@ -47,6 +47,14 @@ def map_names(plan: Renames, expected: Shapes, got: Shapes) -> Shapes:
                 f"your self.{'.'.join(path)} is the contract's self.{'.'.join(path[:-1] + [new])} under another "
                 f"name; it was graded under the contract's name: rename it to {new}."
             )
+        inlined = find_inlined(expected, got)
+        if inlined:
+            got = _rename(plan, got, inlined)
+            names = sorted({key.rsplit(".", 1)[0] for key in inlined.values()})
+            plan.differences.append(
+                f"your module writes the contract's self.{', self.'.join(names)} inline (its layers sit in the "
+                "module itself); graded as that sub-module: build it as its own nn.Module, as the contract does."
+            )
         sequential = find_sequential(expected, got)
         if sequential:
             got = _rename(plan, got, sequential)
@@ -56,7 +64,7 @@ def map_names(plan: Renames, expected: Shapes, got: Shapes) -> Shapes:
                 f"your self.{', self.'.join(owners)} hold the contract's self.{', self.'.join(names)} inside an "
                 "nn.Sequential; graded in that order under the contract's names: name each layer as the contract does."
             )
-        if not (modules or renames or sequential):
+        if not (modules or renames or inlined or sequential):
             break
     return got
 

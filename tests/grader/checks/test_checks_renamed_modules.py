@@ -275,3 +275,30 @@ def test_an_einops_patch_embedding_in_a_sequential_is_the_flattened_conv():
     assert verdict.status == "passed", verdict.message
     assert _grade("q1.property", EINOPS_PATCHES).status == "passed"
     assert _grade("q1.contract", EINOPS_PATCHES).status == "failed"
+
+
+INLINE_MLP_BLOCK = """
+class TransformerBlock(nn.Module):
+    def __init__(self, embed_dim, num_heads, mlp_ratio=4.0):
+        super().__init__()
+        hidden = int(embed_dim * mlp_ratio)
+        self.norm1, self.attn = nn.LayerNorm(embed_dim), MultiHeadSelfAttention(embed_dim, num_heads)
+        self.norm2 = nn.LayerNorm(embed_dim)
+        self.fc1, self.fc2 = nn.Linear(embed_dim, hidden), nn.Linear(hidden, embed_dim)
+
+    def forward(self, x):
+        x = x + self.attn(self.norm1(x))
+        return x + self.fc2(nn.functional.gelu(self.fc1(self.norm2(x))))
+"""
+
+
+def test_an_mlp_written_inline_in_the_block_is_the_block_s_mlp():
+    reference = TransformerBlock(16, 4, 2.0)
+    student = {k.removeprefix("mlp."): v for k, v in _shapes(reference).items()}
+    plan = plan_state(reference, student, "TransformerBlock")
+    assert plan.gradable and plan.renamed["fc1.weight"] == "mlp.fc1.weight", plan.unresolved
+    assert any("inline" in sentence for sentence in plan.differences)
+    for check_id in ("q5.equivalence", "q5.property", "q5.end_to_end"):
+        verdict = _grade(check_id, INLINE_MLP_BLOCK)
+        assert verdict.status == "passed", (check_id, verdict.message)
+    assert _grade("q5.contract", INLINE_MLP_BLOCK).status == "failed"

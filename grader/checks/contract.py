@@ -16,7 +16,15 @@ import torch
 from torch import nn
 
 from grader.checks.compare import fmt_shape
-from grader.checks.key_maps import Shapes, find_fused, find_library, find_split, is_flattened, is_unit_reshape
+from grader.checks.key_maps import (
+    Shapes,
+    find_fused,
+    find_library,
+    find_split,
+    is_flattened,
+    is_unit_reshape,
+    is_without_cls_row,
+)
 from grader.checks.name_mapping import map_names
 
 
@@ -29,6 +37,7 @@ class StatePlan:
     fused: dict[str, list[str]] = field(default_factory=dict)  # student key -> contract keys stacked in it
     split: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # student key -> (contract key, rows)
     flattened: dict[str, tuple[int, ...]] = field(default_factory=dict)  # contract key -> the student's shape
+    without_cls_row: dict[str, tuple[int, ...]] = field(default_factory=dict)  # pos_embed -> its N-row shape
     own_value: list[str] = field(default_factory=list)  # contract buffers the student computes but does not save
     extra: list[str] = field(default_factory=list)  # student keys outside the contract, kept at the student's value
     differences: list[str] = field(default_factory=list)  # lab-terms sentences, one per difference
@@ -171,6 +180,14 @@ def plan_state(reference: nn.Module, got: Shapes, class_name: str) -> StatePlan:
                     "row-major (patches flattened channel, then row, then column): use the contract's layer."
                 )
                 continue
+            if key.rpartition(".")[2] == "pos_embed" and is_without_cls_row(expected[key], got[key]):
+                plan.without_cls_row[key] = tuple(got[key])
+                plan.differences.append(
+                    f"{key} has shape {fmt_shape(got[key])} in your {class_name}, the contract's has "
+                    f"{fmt_shape(expected[key])}: no row for the [CLS] token (it gets no position); graded with the "
+                    "patches' rows 1..N: give the [CLS] token its own row 0."
+                )
+                continue
             if is_unit_reshape(expected[key], got[key]):
                 plan.flattened[key] = tuple(got[key])
                 plan.differences.append(
@@ -210,6 +227,9 @@ def fit_state(
     for key, shape in plan.flattened.items():
         if key in fitted:
             fitted[key] = fitted[key].reshape(shape)  # (D, C, p, p) -> (D, C*p*p) row-major; (1, 1, D) -> (1, D)
+    for key, shape in plan.without_cls_row.items():
+        if key in fitted:
+            fitted[key] = fitted[key].reshape(-1, shape[-1])[1:].reshape(shape)  # (1, N + 1, D) -> rows 1..N
     student = {graded: own for own, graded in plan.renamed.items()}
     fitted.update({key: own_state[student.get(key, key)] for key in plan.extra if student.get(key, key) in own_state})
     return {student.get(key, key): value for key, value in fitted.items()}

@@ -302,3 +302,36 @@ def test_an_mlp_written_inline_in_the_block_is_the_block_s_mlp():
         verdict = _grade(check_id, INLINE_MLP_BLOCK)
         assert verdict.status == "passed", (check_id, verdict.message)
     assert _grade("q5.contract", INLINE_MLP_BLOCK).status == "failed"
+
+
+PATCH_ROWS_ONLY = """
+class ViT(ViT):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        rows = self.patch_embed.num_patches
+        if isinstance(self.pos_embed, nn.Parameter):
+            self.pos_embedding = nn.Parameter(torch.randn(1, rows, self.cls_token.shape[-1]) * 0.02)
+        else:
+            self.register_buffer("pos_embedding", self.pos_embed[:, 1:].clone())
+        del self.pos_embed
+
+    def forward(self, x):
+        x = self.patch_embed(x) + self.pos_embedding  # (B, N, D): the patches' positions only
+        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)
+        return self.head(self.norm(self.blocks(x))[:, 0])
+"""
+
+
+def test_a_positional_table_without_the_cls_row_is_the_known_mistake_with_its_facts():
+    """pos of N rows added to the patches (a popular layout): [CLS] gets no position; Q6 loses its maths and
+    keeps facts (a) and (b), as the policy's table says."""
+    reference = ViT(embed_dim=16, nb_blocks=1, num_heads=4)
+    student = {k: v for k, v in _shapes(reference).items() if k != "pos_embed"} | {"pos_embedding": (1, 16, 16)}
+    plan = plan_state(reference, student, "ViT")
+    assert plan.gradable and plan.without_cls_row == {"pos_embed": (1, 16, 16)}, plan.unresolved
+    state = fit_state(reference.state_dict(), plan, {})
+    assert torch.equal(state["pos_embedding"], reference.pos_embed[:, 1:])
+    equivalence = _grade("q6.equivalence", PATCH_ROWS_ONLY)
+    assert equivalence.fraction == 0.0 and "position" in (equivalence.hint + equivalence.message)
+    facts = _grade("q6.property", PATCH_ROWS_ONLY)  # (c) fails: the logits are not head(norm(cls + pos_embed[0]))
+    assert abs(facts.fraction - 2 / 3) < 1e-9, facts.message

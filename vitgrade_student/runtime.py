@@ -144,7 +144,7 @@ def _build(names: Mapping[str, Any], args: dict[str, Any]) -> tuple[torch.nn.Mod
         failed = set()
         for item in paths:
             try:
-                standins.resolve(model, item["path"])
+                standins.resolve(model, item["path"], classes[item["kind"]])
             except LookupError:
                 failed.add(item["kind"])
         if not failed & set(bind.values()):
@@ -155,7 +155,9 @@ def _build(names: Mapping[str, Any], args: dict[str, Any]) -> tuple[torch.nn.Mod
         model = factory(**kwargs)
     if not isinstance(model, torch.nn.Module):
         raise StudentCodeError("bad_output", f"{args['name']}(...) built a {type(model).__name__}, not an nn.Module")
-    placed, errors = standins.place(model, paths, classes)  # also refuses a stand-in used as your own module
+    placed, errors = standins.place(
+        model, paths, classes, bool(bind)
+    )  # also refuses a stand-in used as your own module
     return model, placed, errors
 
 

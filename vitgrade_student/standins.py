@@ -140,10 +140,13 @@ def bound(
                 namespace[name] = value
 
 
-def resolve(model: nn.Module, path: str) -> list[tuple[nn.Module, str, str]]:
-    """``(parent, attribute, full path)`` of each sub-module ``path`` names (``*``: every block)."""
+def resolve(model: nn.Module, path: str, standin: type | None = None) -> list[tuple[nn.Module, str, str]]:
+    """``(parent, attribute, full path)`` of each sub-module ``path`` names (``*``: every block). Where a name is
+    missing (``self.attention`` for ``attn``), the one child built from the contract class bound to ``standin``
+    (or the one container of only such children, before a ``*``) stands for it, as in the grader's child."""
+    parts = path.split(".")
     level: list[tuple[str, nn.Module, Any, str]] = [("", model, None, "")]
-    for part in path.split("."):
+    for i, part in enumerate(parts):
         found = []
         for prefix, module, _, _ in level:
             if part == "*":
@@ -154,6 +157,10 @@ def resolve(model: nn.Module, path: str) -> list[tuple[nn.Module, str, str]]:
                 children = list(module.named_children())
             else:
                 child = module._modules.get(part)
+                if child is None and standin is not None:
+                    container = i + 1 < len(parts) and parts[i + 1] == "*"
+                    own = [(n, c) for n, c in module.named_children() if _built_as(c, standin, container)]
+                    part, child = own[0] if len(own) == 1 else (part, None)
                 if child is None:
                     raise LookupError(f"{repr(prefix) if prefix else 'the module'} has no sub-module named '{part}'")
                 children = [(part, child)]
@@ -162,15 +169,26 @@ def resolve(model: nn.Module, path: str) -> list[tuple[nn.Module, str, str]]:
     return [(parent, attr, full) for full, _, parent, attr in level]
 
 
+def _built_as(module: nn.Module, standin: type, container: bool) -> bool:
+    """``module`` is a stand-in built from a bound contract name (or, for a container, holds only those)."""
+    if not container:
+        return type(module) is standin
+    return (
+        isinstance(module, nn.Sequential | nn.ModuleList)
+        and len(module) > 0
+        and all(type(block) is standin for block in module)
+    )
+
+
 def place(
-    model: nn.Module, paths: list[dict[str, Any]], classes: dict[str, type[nn.Module]]
+    model: nn.Module, paths: list[dict[str, Any]], classes: dict[str, type[nn.Module]], bound: bool = False
 ) -> tuple[list[str], dict[str, str]]:
     """Replace each path's sub-module by a fresh stand-in and arm this request's stand-ins (``classes``); refuse a
     module that runs this file's code elsewhere. Returns (placed paths, paths that name nothing)."""
     done, errors = [], {}
     for item in paths:
         try:
-            targets = resolve(model, item["path"])
+            targets = resolve(model, item["path"], classes[item["kind"]] if bound else None)
         except LookupError as error:
             errors[item["path"]] = str(error)
             continue

@@ -17,7 +17,7 @@ from grader.checks.compare import fmt_config, fmt_shape
 from grader.checks.context import CheckContext
 from grader.checks.contract import contract_details, plan_state
 from grader.checks.flows import Case, Substitute
-from grader.checks.key_maps import is_flattened
+from grader.checks.key_maps import fits
 from grader.checks.registry import CheckFailed, Outcome
 from grader.sandbox.errors import StudentError
 
@@ -50,10 +50,8 @@ def plumbing(ctx: CheckContext, name: str, reference: nn.Module, kwargs: dict[st
         return  # its own sub-modules cannot be built: their own questions say so
     expected = {key: tuple(value.shape) for key, value in reference.state_dict().items()}
     wrong = {
-        key: (own[key], shape)
-        for key, shape in expected.items()
-        if key in own and tuple(own[key]) != shape and not is_flattened(shape, tuple(own[key]))
-    }  # a flattened layer (its own question's contract matter) still follows the composite's arguments
+        key: (own[key], shape) for key, shape in expected.items() if key in own and not fits(shape, tuple(own[key]))
+    }  # a flattened or reshaped layer (a contract matter) still follows the composite's arguments
     if wrong:
         key, (got, shape) = sorted(wrong.items())[0]
         raise CheckFailed(

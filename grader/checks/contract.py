@@ -20,11 +20,12 @@ from grader.checks.key_maps import (
     Shapes,
     find_fused,
     find_library,
-    find_renames,
-    find_sequential,
     find_split,
     is_flattened,
+    is_unit_reshape,
+    is_without_cls_row,
 )
+from grader.checks.name_mapping import map_names
 
 
 @dataclass
@@ -35,7 +36,8 @@ class StatePlan:
     renamed: dict[str, str] = field(default_factory=dict)  # student key -> the contract key it is graded as
     fused: dict[str, list[str]] = field(default_factory=dict)  # student key -> contract keys stacked in it
     split: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # student key -> (contract key, rows)
-    flattened: dict[str, tuple[int, ...]] = field(default_factory=dict)  # contract key -> the student's 2-D shape
+    flattened: dict[str, tuple[int, ...]] = field(default_factory=dict)  # contract key -> the student's shape
+    without_cls_row: dict[str, tuple[int, ...]] = field(default_factory=dict)  # pos_embed -> its N-row shape
     own_value: list[str] = field(default_factory=list)  # contract buffers the student computes but does not save
     extra: list[str] = field(default_factory=list)  # student keys outside the contract, kept at the student's value
     differences: list[str] = field(default_factory=list)  # lab-terms sentences, one per difference
@@ -87,23 +89,7 @@ def plan_state(reference: nn.Module, got: Shapes, class_name: str) -> StatePlan:
             "stacked in their in_proj_weight and proj as their out_proj (and an encoder layer's linear1, linear2 "
             "as mlp.fc1, mlp.fc2): the contract has its own nn.Linear layers."
         )
-    for (pos, _old, new), keys in sorted(find_renames(expected, got).items()):
-        plan.renamed.update(keys)
-        path = next(iter(keys)).split(".")[: pos + 1]
-        plan.differences.append(
-            f"your self.{'.'.join(path)} is the contract's self.{'.'.join(path[:-1] + [new])} under another "
-            f"name; it was graded under the contract's name: rename it to {new}."
-        )
-    sequential = find_sequential(expected, {plan.renamed.get(key, key): shape for key, shape in got.items()})
-    if sequential:
-        plan.renamed.update(sequential)
-        owners = sorted({key.rsplit(".", 1)[0] for key in sequential})
-        names = sorted({key.rsplit(".", 1)[0] for key in sequential.values()})
-        plan.differences.append(
-            f"your self.{', self.'.join(owners)} hold the contract's self.{', self.'.join(names)} inside an "
-            "nn.Sequential; graded in that order under the contract's names: name each layer as the contract does."
-        )
-    got = {plan.renamed.get(key, key): shape for key, shape in got.items()}
+    got = map_names(plan, expected, dict(got))  # a copy: the probe's shapes stay as the child reported them
     plan.fused = {**find_fused(expected, got), **library_fused}
     for own, keys in plan.fused.items():
         del got[own]
@@ -128,6 +114,7 @@ def plan_state(reference: nn.Module, got: Shapes, class_name: str) -> StatePlan:
                 f"{name} split among the heads in order (head i owns rows i*d_h..(i+1)*d_h - 1): the contract has "
                 f"one nn.Linear(D, D) named {name}."
             )
+    got = map_names(plan, expected, got)
     missing = sorted(set(expected) - set(got))
     unexpected = sorted(set(got) - set(expected))
     renamed: set[str] = set()
@@ -193,6 +180,22 @@ def plan_state(reference: nn.Module, got: Shapes, class_name: str) -> StatePlan:
                     "row-major (patches flattened channel, then row, then column): use the contract's layer."
                 )
                 continue
+            if key.rpartition(".")[2] == "pos_embed" and is_without_cls_row(expected[key], got[key]):
+                plan.without_cls_row[key] = tuple(got[key])
+                plan.differences.append(
+                    f"{key} has shape {fmt_shape(got[key])} in your {class_name}, the contract's has "
+                    f"{fmt_shape(expected[key])}: no row for the [CLS] token (it gets no position); graded with the "
+                    "patches' rows 1..N: give the [CLS] token its own row 0."
+                )
+                continue
+            if is_unit_reshape(expected[key], got[key]):
+                plan.flattened[key] = tuple(got[key])
+                plan.differences.append(
+                    f"{key} has shape {fmt_shape(got[key])} in your {class_name}, the contract's has "
+                    f"{fmt_shape(expected[key])}: the same values with other axes of size 1; graded reshaped: use "
+                    "the contract's shape."
+                )
+                continue
             plan.unresolved.append(
                 f"{key} has shape {fmt_shape(got[key])} in your {class_name}, the contract's {_describe(owner)} "
                 f"{_attr(prefix)} has {fmt_shape(expected[key])}."
@@ -214,9 +217,8 @@ def fit_state(
 ) -> dict[str, torch.Tensor]:
     """The reference's ``state`` on the student's keys: neutral keys and unsaved buffers dropped, renamed keys
     under the student's names, extra keys at the student's values."""
-    back = {contract: own for own, contract in plan.renamed.items()}
     skipped = {key for keys in plan.fused.values() for key in keys} | set(plan.neutral) | set(plan.own_value)
-    fitted = {back.get(key, key): value for key, value in state.items() if key not in skipped}
+    fitted = {key: value for key, value in state.items() if key not in skipped}  # the contract's names
     for own, keys in plan.fused.items():
         fitted[own] = torch.cat([state[key] for key in keys if key in state])  # (3 * rows, ...) q, then k, then v
     for own, (key, start, stop) in plan.split.items():
@@ -224,9 +226,13 @@ def fit_state(
         fitted[own] = state[key][start:stop]  # head i's rows of the contract's layer
     for key, shape in plan.flattened.items():
         if key in fitted:
-            fitted[key] = fitted[key].reshape(shape)  # (D, C, p, p) -> (D, C*p*p), row-major
-    fitted.update({key: own_state[key] for key in plan.extra if key in own_state})
-    return fitted
+            fitted[key] = fitted[key].reshape(shape)  # (D, C, p, p) -> (D, C*p*p) row-major; (1, 1, D) -> (1, D)
+    for key, shape in plan.without_cls_row.items():
+        if key in fitted:
+            fitted[key] = fitted[key].reshape(-1, shape[-1])[1:].reshape(shape)  # (1, N + 1, D) -> rows 1..N
+    student = {graded: own for own, graded in plan.renamed.items()}
+    fitted.update({key: own_state[student.get(key, key)] for key in plan.extra if student.get(key, key) in own_state})
+    return {student.get(key, key): value for key, value in fitted.items()}
 
 
 def contract_details(plan: StatePlan, config: dict[str, Any]) -> dict[str, Any]:

@@ -98,6 +98,10 @@ def prepare(
     lacks, its LayerNorm eps; a parameter set that cannot be mapped fails here, in the lab's terms."""
     found = remote.probe(ctx, name, kwargs, substitute)
     plan = plan_state(reference, found.shapes, name)
+    inside = norms_inside(ctx, name, reference, kwargs, plan, found) if substitute is not None else None
+    if inside is not None:  # its own sub-modules carry the norms the stand-ins would drop
+        found, substitute = inside
+        plan = plan_state(reference, found.shapes, name)
     if not plan.gradable:
         expected = {key: tuple(shape) for key, shape in _shapes(reference).items()}
         named, known = state_hint(name, expected, found.shapes, kwargs)  # a known mistake that changes the parameters
@@ -124,7 +128,31 @@ def prepare(
         ))  # fmt: skip
     if substitute is not None and found.substitution_errors:
         notes.append(fallback_note(found.substitution_errors))
+    if inside is not None:
+        notes.append(NORMS_INSIDE_NOTE)
     return Prepared(plan, found, notes, substitute)
+
+
+PRE_NORMS = {"TransformerBlock": ("norm1", "norm2")}  # the norms that feed a composite's replaced sub-modules
+NORMS_INSIDE_NOTE = (
+    "your module has no LayerNorm of its own where the contract has one, and its sub-modules hold LayerNorms "
+    "(a pre-norm written inside the attention and MLP modules): graded with its own sub-modules, not the "
+    "grader's stand-ins, so a difference may come from them."
+)
+
+
+def norms_inside(
+    ctx: CheckContext, name: str, reference: nn.Module, kwargs: dict[str, Any], plan: StatePlan, found: remote.Probe
+) -> tuple[remote.Probe, None] | None:
+    """(the probe of the student's own module, no substitution) when the block lacks the pre-norms that feed its
+    attention and MLP and the sub-modules the stand-ins replaced hold LayerNorms of their own (lucidrains'
+    PreNorm, an attention "block" that normalises its input); None otherwise."""
+    lacks = [key for key in plan.neutral if key.rpartition(".")[0] in PRE_NORMS.get(name, ())]
+    if not lacks or not found.substituted:
+        return None
+    own = remote.probe(ctx, name, kwargs)
+    placed = tuple(f"{path}." for path in found.substituted)
+    return (own, None) if any(path.startswith(placed) for path in own.layer_norm_eps) else None
 
 
 def _shapes(module: nn.Module) -> dict[str, list[int]]:

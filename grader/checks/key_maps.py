@@ -8,7 +8,7 @@ settled by spelling (``query`` is ``q``) or not made at all, so a mapping never 
 Shapes = dict[str, tuple[int, ...]]
 
 
-def _close_names(a: str, b: str) -> bool:
+def close_names(a: str, b: str) -> bool:
     """``query`` and ``q``, ``attention`` and ``attn``, ``projection`` and ``proj``: one starts the other."""
     return a.startswith(b) or b.startswith(a) or (a[:1] == b[:1] and a[-1:] == b[-1:])
 
@@ -25,7 +25,7 @@ def find_renames(expected: Shapes, got: Shapes) -> dict[tuple[int, str, str], di
         for k in missing:
             a, b = u.split("."), k.split(".")
             diff = [i for i in range(len(a)) if len(a) == len(b) and a[i] != b[i]]
-            if len(diff) == 1 and tuple(got[u]) == tuple(expected[k]):
+            if len(diff) == 1 and fits_key(k, expected[k], got[u]):
                 candidates.setdefault((diff[0], a[diff[0]]), set()).add(b[diff[0]])
 
     def mapping(pos: int, old: str, new: str) -> dict[str, str] | None:
@@ -34,7 +34,7 @@ def find_renames(expected: Shapes, got: Shapes) -> dict[tuple[int, str, str], di
             for u in unexpected
             if len(p := u.split(".")) > pos and p[pos] == old
         }
-        ok = keys and all(k in missing and tuple(got[u]) == tuple(expected[k]) for u, k in keys.items())
+        ok = keys and all(k in missing and fits_key(k, expected[k], got[u]) for u, k in keys.items())
         return keys if ok else None
 
     options = {key: [new for new in sorted(news) if mapping(key[0], key[1], new)] for key, news in candidates.items()}
@@ -45,7 +45,7 @@ def find_renames(expected: Shapes, got: Shapes) -> dict[tuple[int, str, str], di
         for (pos, old), news in sorted(options.items()):
             free = [new for new in news if (pos, new) not in taken]
             if len(free) > 1:
-                free = [new for new in free if _close_names(old, new)]
+                free = [new for new in free if close_names(old, new)]
             if len(free) == 1 and not any(c[:2] == (pos, old) for c in chosen):
                 chosen[(pos, old, free[0])] = mapping(pos, old, free[0]) or {}
                 taken.add((pos, free[0]))
@@ -101,7 +101,7 @@ def find_split(expected: Shapes, got: Shapes) -> dict[str, tuple[str, int, int]]
             if len(up) != len(prefix) + 4 or up[: len(prefix)] != prefix or up[-1] != leaf:
                 continue
             listed, index, own_name = up[len(prefix)], up[len(prefix) + 1], up[len(prefix) + 2]
-            if index.isdigit() and _close_names(own_name, name) and tuple(got[u][1:]) == tuple(expected[key][1:]):
+            if index.isdigit() and close_names(own_name, name) and tuple(got[u][1:]) == tuple(expected[key][1:]):
                 groups.setdefault((listed, own_name), {})[int(index)] = u
         for members in groups.values():
             order = [members[i] for i in sorted(members)]
@@ -125,10 +125,61 @@ def is_flattened(expected: tuple[int, ...], got: tuple[int, ...]) -> bool:
     return len(expected) > 2 and len(got) == 2 and tuple(got) == (expected[0], tail)
 
 
+def is_unit_reshape(expected: tuple[int, ...], got: tuple[int, ...]) -> bool:
+    """The contract's tensor with axes of size 1 dropped or added: a ``cls_token`` of (1, D) for (1, 1, D), a
+    positional table of (N + 1, D) for (1, N + 1, D)."""
+    return tuple(got) != tuple(expected) and [d for d in got if d != 1] == [d for d in expected if d != 1]
+
+
+def is_without_cls_row(expected: tuple[int, ...], got: tuple[int, ...]) -> bool:
+    """A positional table of N rows where the contract's has N + 1 ((1, N, D) or (N, D) for (1, N + 1, D)): the
+    [CLS] token gets no position, a known mistake graded on the patches' rows."""
+    e, g = [d for d in expected if d != 1], [d for d in got if d != 1]
+    return len(e) == len(g) == 2 and g[1] == e[1] and g[0] == e[0] - 1
+
+
+def fits_key(key: str, expected: tuple[int, ...], got: tuple[int, ...]) -> bool:
+    """``fits``, and for the contract's ``pos_embed`` also a table without the [CLS] row."""
+    return fits(expected, got) or (key.rpartition(".")[2] == "pos_embed" and is_without_cls_row(expected, got))
+
+
+def fits(expected: tuple[int, ...], got: tuple[int, ...]) -> bool:
+    """The student's tensor can hold the contract's: the same shape, a Conv2d weight flattened (``is_flattened``),
+    or the same values with other axes of size 1 (``is_unit_reshape``)."""
+    expected, got = tuple(expected), tuple(got)
+    return got == expected or is_flattened(expected, got) or is_unit_reshape(expected, got)
+
+
+def _same_leaves(wanted: dict[str, tuple[int, ...]], got: dict[str, tuple[int, ...]]) -> bool:
+    return set(wanted) == set(got) and all(fits(wanted[leaf], got[leaf]) for leaf in wanted)
+
+
+def _aligned(
+    order: list[dict[str, tuple[int, ...]]], names: list[str], wanted: dict[str, dict[str, tuple[int, ...]]]
+) -> list[tuple[int, str]] | None:
+    """(position in ``order``, contract name) pairs where one list is a contiguous run of the other, layer by layer
+    with the same leaves and shapes, at exactly one offset; None otherwise. Layers of the Sequential left over
+    may only be norms (1-D parameters): another Linear is not the contract's layer set."""
+    short, long = (order, names) if len(order) <= len(names) else (names, order)
+    found = []
+    for offset in range(len(long) - len(short) + 1):
+        if len(order) <= len(names):
+            pairs = [(j, names[offset + j]) for j in range(len(order))]
+        else:
+            pairs = [(offset + j, name) for j, name in enumerate(names)]
+        rest = [order[j] for j in set(range(len(order))) - {j for j, _ in pairs}]
+        norms_only = all(len(shape) == 1 for layer in rest for shape in layer.values())  # extra LayerNorms only
+        if pairs and norms_only and all(_same_leaves(wanted[name], order[j]) for j, name in pairs):
+            found.append(pairs)
+    return found[0] if len(found) == 1 else None
+
+
 def find_sequential(expected: Shapes, got: Shapes) -> dict[str, str]:
     """Layers held in an nn.Sequential (``net.0``, ``net.2``) where the contract names them (``fc1``, ``fc2``):
     student key -> contract key. At one prefix, the Sequential's parameterised layers, in index order, must have
-    exactly the leaves and shapes of the contract's missing layers, in the contract's order."""
+    the leaves and shapes of the contract's missing layers, in the contract's order, one list being a contiguous
+    run of the other (a classifier ``nn.Sequential(nn.LayerNorm, nn.Linear)`` is the contract's norm and head; a
+    ``nn.Sequential(nn.LayerNorm, nn.Linear, nn.GELU, nn.Linear)`` MLP keeps its LayerNorm as an extra layer)."""
     missing = [k for k in expected if k not in got]
     unexpected = [k for k in got if k not in expected]
     mapped: dict[str, str] = {}
@@ -147,14 +198,14 @@ def find_sequential(expected: Shapes, got: Shapes) -> dict[str, str]:
                 wanted.setdefault(parts[depth], {})[parts[-1]] = expected[k]
         for sequence, indexed in sorted(layers.items()):
             order = [indexed[i] for i in sorted(indexed)]
-            names = list(wanted)
-            if not names or len(order) != len(names) or any(a != wanted[n] for a, n in zip(order, names, strict=True)):
+            pairs = _aligned(order, list(wanted), wanted)
+            if pairs is None:
                 continue
             base = ".".join(prefix + (sequence,))
-            for i, name in zip(sorted(indexed), names, strict=True):
+            for position, name in pairs:
+                i = sorted(indexed)[position]
                 for leaf in indexed[i]:
-                    contract = ".".join(prefix + (name, leaf))
-                    mapped[f"{base}.{i}.{leaf}"] = contract
+                    mapped[f"{base}.{i}.{leaf}"] = ".".join(prefix + (name, leaf))
             break
     return mapped
 

@@ -68,6 +68,16 @@ def property_(ctx: CheckContext) -> Outcome:
     """Permutation-equivariant, and heads independent: head i's weights change only columns i*d_h..(i+1)*d_h."""
     kwargs, n, h = {"embed_dim": 32, "num_heads": 4}, 6, 4
     figures = permutation_and_mixing(ctx, NAME, MultiHeadSelfAttention, kwargs, n, TOL)
+    if "own_initial_weights" in figures:  # head i's rows cannot be found in parameters that do not map
+        return Outcome(
+            fraction=0.5,
+            message=(
+                "Permutation-equivariant and mixing every token (checked with your module's own initial weights), "
+                "but the heads' independence cannot be checked: " + figures["own_initial_weights"]
+            ),
+            hint="Use the contract's q, k, v and proj (nn.Linear(D, D) each) so that each head's rows can be found.",
+            details=figures,
+        )
     return Outcome(details={**figures, **heads_independent(ctx, kwargs, n, h)})
 
 

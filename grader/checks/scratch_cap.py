@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from grader.checks.forbidden import CAPPED_CATEGORIES, SHARE_WHEN_FORBIDDEN
+from grader.checks.ownership import CONTRACT
 from grader.checks.shortcuts import Violation
 from grader.checks.static import HINT, findings
 from grader.report import CheckResult, CheckStatus
@@ -25,6 +26,21 @@ def cap_message(question: str, violations: Sequence[Violation], cap: float, max_
         f"Capped at {cap:g} of {max_score:g} points: {question}'s own code uses library shortcuts ({listed}); "
         "the lab asks for it written from scratch."
     )
+
+
+# A check that exercises one contract definition alone: another definition's shortcut does not touch it.
+EXERCISES = {"q6.sinusoidal": "sinusoidal_positional_encoding"}
+
+
+def relevant(check_id: str, violations: Sequence[Violation]) -> list[Violation]:
+    """The violations that can touch what ``check_id`` runs: all of them, except, for a check of one definition
+    (``EXERCISES``), those that sit in another contract definition (the ViT's nn.TransformerEncoder does not run
+    in ``sinusoidal_positional_encoding``; a shared helper or module-level code still counts)."""
+    target = EXERCISES.get(check_id)
+    if target is None:
+        return list(violations)
+    roots = {v: v.where.split(" ")[0].split(".")[0] for v in violations}
+    return [v for v in violations if roots[v] == target or roots[v] not in CONTRACT]
 
 
 def apply_from_scratch_rule(
@@ -44,7 +60,7 @@ def apply_from_scratch_rule(
     share = min(1.0, max(0.0, share))
     capped = []
     for result in results:
-        violations = found.get(result.question)
+        violations = relevant(result.id, found.get(result.question) or [])
         if (
             not violations
             or result.category.value not in CAPPED_CATEGORIES

@@ -299,12 +299,17 @@ class Harness:
                 else:
                     vars(self.module)[name] = value
 
-    def resolve(self, model, path: str) -> list[tuple]:
+    def resolve(self, model, path: str, standin: type | None = None) -> list[tuple]:
         """``(parent, attribute, full path)`` of each sub-module ``path`` names; ``*`` is every block of a
-        Sequential or ModuleList. A LookupError says why the path names nothing."""
+        Sequential or ModuleList. A LookupError says why the path names nothing.
+
+        Where a name is missing (``self.attention`` for ``attn``, ``self.layers`` for ``blocks``), the one child
+        the composite built from the contract's class bound to ``standin`` (or the one container of only such
+        children, before a ``*``) stands for it: the student's own name for that sub-module."""
         nn = self.torch.nn
+        parts = path.split(".")
         level = [("", model, None, "")]
-        for part in path.split("."):
+        for i, part in enumerate(parts):
             found = []
             for prefix, module, _, _ in level:
                 if part == "*":
@@ -314,6 +319,10 @@ class Harness:
                     children = module.named_children()
                 else:
                     child = module._modules.get(part)
+                    if child is None and standin is not None:
+                        container = i + 1 < len(parts) and parts[i + 1] == "*"
+                        own = [(n, c) for n, c in module.named_children() if self.built_as(c, standin, container)]
+                        part, child = own[0] if len(own) == 1 else (part, None)
                     if child is None:
                         where = f"'{prefix}'" if prefix else "the module"
                         raise LookupError(f"{where} has no sub-module named '{part}'")
@@ -321,6 +330,17 @@ class Harness:
                 found += [(f"{prefix}.{n}".lstrip("."), c, module, n) for n, c in children]
             level = found
         return [(parent, attr, full) for full, _, parent, attr in level]
+
+    def built_as(self, module, standin: type, container: bool) -> bool:
+        """``module`` is a stand-in built from a bound contract name (or, for a container, holds only those)."""
+        nn = self.torch.nn
+        if not container:
+            return type(module) is standin
+        return (
+            isinstance(module, nn.Sequential | nn.ModuleList)
+            and len(module) > 0
+            and all(type(block) is standin for block in module)
+        )
 
     def build(self, args: dict, armed: set) -> tuple:
         """The student's ``name(**kwargs)``, with the stand-ins the parent asked for in place of its sub-modules.
@@ -349,7 +369,7 @@ class Harness:
             failed = set()
             for item in paths:
                 try:
-                    self.resolve(model, item["path"])
+                    self.resolve(model, item["path"], classes[item["kind"]])
                 except LookupError:
                     failed.add(item["kind"])
             if not failed & set(names.values()):
@@ -363,7 +383,7 @@ class Harness:
         done, errors = [], {}
         for item in paths:
             try:
-                targets = self.resolve(model, item["path"])
+                targets = self.resolve(model, item["path"], classes[item["kind"]] if names else None)
             except LookupError as error:
                 errors[item["path"]] = str(error)
                 continue

@@ -125,6 +125,23 @@ class TransformerBlock(nn.Module):
         x = x + self.attention(self.norm1(x))
         return x + self.ffn(self.norm2(x))
 """
+OWN_CLASS_BLOCK = """
+class Attention(MultiHeadSelfAttention):
+    pass
+
+
+class TransformerBlock(nn.Module):
+    def __init__(self, embed_dim, num_heads, mlp_ratio=4.0):
+        super().__init__()
+        self.norm1 = nn.LayerNorm(embed_dim)
+        self.attention = Attention(embed_dim, num_heads)
+        self.norm2 = nn.LayerNorm(embed_dim)
+        self.mlp = MLP(embed_dim, int(embed_dim * mlp_ratio))
+
+    def forward(self, x):
+        x = x + self.attention(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+"""
 MODULE_LIST_VIT = """
 class ViT(ViT):
     def __init__(self, *args, **kwargs):

@@ -121,19 +121,27 @@ def test_the_block_is_graded_when_the_attention_is_unfinished(graded):
     assert graded((src.UNFINISHED_ATTENTION,), "q4.equivalence").fraction == 0.0
 
 
-def test_sub_modules_under_other_names_fall_back_to_the_students_own_and_say_so(graded):
+def test_sub_modules_under_other_names_get_the_stand_ins_under_those_names(graded):
     verdict = graded((src.OWN_NAMES_BLOCK,), "q5.equivalence")
     assert (verdict.status, verdict.fraction) == ("passed", 1.0), verdict.message
     case = verdict.details["cases"][0]
-    assert "attn" in case["substitution_fallback"] and "mlp" in case["substitution_fallback"]
-    notes = " ".join(verdict.details["notes"])
-    assert "ran with your own" in notes and "rename it to attn" in notes
+    assert case["substituted"] == ["attention", "ffn"] and not case.get("substitution_fallback")
+    assert "rename it to attn" in " ".join(verdict.details["notes"])
     contract = graded((src.OWN_NAMES_BLOCK,), "q5.contract")
     assert (
         contract.status == "failed"
         and "rename it to ffn" not in contract.message
         and "rename it to mlp" in (contract.message)
     )
+
+
+def test_a_sub_module_of_the_student_s_own_class_falls_back_to_the_student_s_own_and_says_so(graded):
+    """``self.attention = Attention(...)``, a class of its own: no stand-in can be told apart, so the block runs
+    with its own attention, and says so."""
+    verdict = graded((src.OWN_CLASS_BLOCK,), "q5.equivalence")
+    assert (verdict.status, verdict.fraction) == ("passed", 1.0), verdict.message
+    assert "attn" in verdict.details["cases"][0]["substitution_fallback"]
+    assert "ran with your own" in " ".join(verdict.details["notes"])
 
 
 def test_blocks_in_a_module_list_are_replaced_too(graded):

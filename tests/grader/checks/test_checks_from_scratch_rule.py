@@ -383,3 +383,34 @@ def test_a_source_too_deep_to_parse_is_neither_capped_nor_a_grader_fault():
     assert apply_from_scratch_rule(results, deep) == results
     verdict = grade("static.from_scratch", None, deep)
     assert verdict.status == "failed" and "cannot be analysed" in verdict.message
+
+
+ENCODER_VIT = """
+class ViT(ViT):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        d = self.cls_token.shape[-1]
+        self.encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(d, 4, 2 * d, batch_first=True), 1)
+"""
+SDPA_IN_TABLE = """
+import torch.nn.functional as F
+
+
+def sinusoidal_positional_encoding(num_tokens, embed_dim):
+    table = torch.zeros(num_tokens, embed_dim)
+    F.scaled_dot_product_attention(table[None], table[None], table[None])  # a shortcut in the table's own code
+    return table
+"""
+
+
+def test_the_sinusoidal_table_is_capped_only_by_a_shortcut_it_can_run():
+    """The ViT's nn.TransformerEncoder does not run in sinusoidal_positional_encoding: its 2 points stay; a
+    shortcut in the function itself (or in module-level code or a shared helper) still caps it."""
+    results = [
+        result("q6.sinusoidal", "Q6", "equivalence", 2.0, 2.0),
+        result("q6.equivalence", "Q6", "equivalence", 3.0, 3.0),
+    ]
+    capped = {r.id: r.score for r in apply_from_scratch_rule(results, source(ENCODER_VIT))}
+    assert capped == {"q6.sinusoidal": 2.0, "q6.equivalence": 0.0}
+    capped = {r.id: r.score for r in apply_from_scratch_rule(results, source(SDPA_IN_TABLE))}
+    assert capped == {"q6.sinusoidal": 0.0, "q6.equivalence": 0.0}

@@ -81,13 +81,12 @@ MHSA_PER_HEAD_FULL_INPUT = MHSA_TEMPLATE.format(
 @pytest.mark.parametrize(
     ("body", "check_id", "expected"),
     [
-        (POS_EMBED_N_ROWS, "q6.equivalence", [["q6.pos_embed_patches_only"]]),
         (SA_WITHOUT_PROJ, "q3.equivalence", [["q3.no_projection"]]),
         (MHSA_WITHOUT_PROJ, "q4.equivalence", [["q4.no_projection"]]),
         (MHSA_PER_HEAD_SLICES, "q4.equivalence", [["q4.block_diagonal_projections"]]),
         (MHSA_PER_HEAD_FULL_INPUT, "q4.equivalence", []),  # per-head Linear(D, d_h): right maths, other layout
     ],
-    ids=["pos_embed N rows", "SA no proj", "MHSA no proj", "MHSA per-head slices", "per-head full"],
+    ids=["SA no proj", "MHSA no proj", "MHSA per-head slices", "per-head full"],
 )
 def test_parameter_changing_mistakes_are_named_from_the_state(body, check_id, expected):
     source = bundle_submission() + "\n\n" + textwrap.dedent(body)
@@ -102,6 +101,19 @@ def test_parameter_changing_mistakes_are_named_from_the_state(body, check_id, ex
         assert verdict.hint.startswith("It looks like")
     else:
         assert "attribute names" in verdict.hint
+
+
+def test_a_pos_embed_of_n_rows_is_graded_on_the_patches_rows_and_named_from_the_outputs():
+    """pos_embed of N rows loads the contract's rows 1..N, so the mistake is named from what the ViT computes."""
+    source = bundle_submission() + "\n\n" + textwrap.dedent(POS_EMBED_N_ROWS)
+    box = InProcessSandbox(source)
+    try:
+        verdict = grade("q6.equivalence", box, source)
+    finally:
+        box.close()
+    assert verdict.status == "failed" and "state_dict" not in verdict.message
+    assert verdict.details["known_mistakes"] == [["q6.pos_embed_patches_only"]], verdict.hint
+    assert verdict.hint.startswith("Your output matches")
 
 
 def test_a_projection_under_another_name_is_graded_on_its_maths():

@@ -78,7 +78,7 @@ RENAMED_NORM_BLOCK = """
 class TransformerBlock(TransformerBlock):
     def __init__(self, embed_dim, num_heads, mlp_ratio=4.0):
         super().__init__(embed_dim, num_heads, mlp_ratio)
-        self.norm1.weight = nn.Parameter(torch.ones(1, embed_dim))  # (1, D): the block's own, not the contract's
+        self.norm1.weight = nn.Parameter(torch.ones(2, embed_dim))  # (2, D): the block's own, not the contract's
 
     def forward(self, x):
         normed = nn.functional.layer_norm(x, x.shape[-1:]) * self.norm1.weight[0] + self.norm1.bias  # (B, N, D)

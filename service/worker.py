@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
+from grader import runner
 from grader.devices import parse_device
 from grader.report import Report
 from service import logs, queue
@@ -57,6 +58,8 @@ class Worker:
         self._active: dict[int, queue.Claim] = {}
         self._progress: dict[int, Progress] = {}
         self._lock = threading.Lock()
+        # ``auto`` is settled once, so the jobs and the worker row name the device a grade really ran on
+        self.slot_devices = [runner.resolve_device(d) if d == "auto" else d for d in settings.slot_devices]
 
     @property
     def grade(self) -> GradeFunction:
@@ -67,7 +70,7 @@ class Worker:
     # --- one job -------------------------------------------------------------------------------
     def run_once(self, device: str | None = None) -> bool:
         """Claim and grade one job; False when the queue was empty."""
-        device = device or self.settings.slot_devices[0]
+        device = device or self.slot_devices[0]
         claim = queue.claim(self.database, self.id, device, self.settings.lease_s)
         if claim is None:
             return False
@@ -154,7 +157,7 @@ class Worker:
         with self.database.write_session() as session:
             row = session.get(WorkerRow, self.id)
             if row is None:
-                session.add(WorkerRow(id=self.id, devices=",".join(self.settings.slot_devices)))
+                session.add(WorkerRow(id=self.id, devices=",".join(self.slot_devices)))
             else:
                 row.heartbeat_at = utcnow()
         with self._lock:
@@ -183,12 +186,12 @@ class Worker:
     def run(self) -> None:
         """Run until ``stop`` is set, then finish or hand back running jobs."""
         self.beat()
-        log.info("worker started", extra={"worker_id": self.id, "device": ",".join(self.settings.slot_devices)})
+        log.info("worker started", extra={"worker_id": self.id, "device": ",".join(self.slot_devices)})
         beat = threading.Thread(target=self._heartbeat_loop, name="heartbeat", daemon=True)
         beat.start()
         slots = [
             threading.Thread(target=self._slot_loop, args=(d,), name=f"slot-{i}", daemon=True)
-            for i, d in enumerate(self.settings.slot_devices)
+            for i, d in enumerate(self.slot_devices)
         ]
         for slot in slots:
             slot.start()

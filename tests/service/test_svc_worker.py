@@ -13,6 +13,7 @@ from grader.report import Environment, Report
 from service.config import Settings
 from service.db import Database
 from service.models import Job, Result
+from service.models import Worker as WorkerRow
 from service.worker import Worker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,3 +158,22 @@ def test_slots_follow_devices(settings: Settings) -> None:
     assert settings.model_copy(update={"devices": "cuda:0,cuda:1"}).slot_devices == ["cuda:0", "cuda:1"]
     on_cpu = settings.grader.model_copy(update={"device": "cpu"})
     assert settings.model_copy(update={"grader": on_cpu, "worker_concurrency": 2}).slot_devices == ["cpu", "cpu"]
+
+
+def test_an_auto_slot_names_the_device_it_grades_on(
+    client: TestClient, tokens: Tokens, database: Database, settings: Settings
+) -> None:
+    """``auto`` is settled when the worker starts: the grade, the job row and the worker row name a real device."""
+    import torch
+
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    auto = settings.model_copy(update={"grader": settings.grader.model_copy(update={"device": "auto"})})
+    sid = submit(client, tokens.alice, ROOT / "student_template" / "vit.py")
+    seen: dict = {}
+    worker = Worker(auto, database, grade=lambda paths, **kw: seen.update(kw) or fake_report(1))
+    worker.beat()
+    assert worker.run_once()
+    with database.session() as session:
+        job = session.scalars(select(Job).where(Job.submission_id == sid)).one()
+        row = session.get(WorkerRow, worker.id)
+    assert seen["device"] == job.device == row.devices == expected

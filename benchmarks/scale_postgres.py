@@ -100,11 +100,11 @@ def fill(database: Database, base: dict, students: int, per_student: int, seed: 
                         jobs.append({"id": next_job, "submission_id": sid, "status": Status.done, "attempts": 1,
                                      "created_at": created, "finished_at": created,
                                      "progress_label": "done"})  # fmt: skip
+                        typed = Report.model_validate(report)  # the results column stores a Report
                         results.append({"id": next_result, "job_id": next_job, "submission_id": sid, "user_id": uid,
                                         "score": report["score"], "max_score": report["max_score"],
                                         "succeeded": succeeded, "gradable": True, "duration_s": report["duration_s"],
-                                        "message": "", "report": report, "created_at": created})  # fmt: skip
-                        typed = Report.model_validate(report)
+                                        "message": "", "report": typed, "created_at": created})  # fmt: skip
                         questions += scores.question_rows(next_result, typed)
                         checks += scores.check_rows(next_result, sid, typed)
                         next_job, next_result = next_job + 1, next_result + 1

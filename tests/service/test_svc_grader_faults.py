@@ -1,7 +1,6 @@
 """A grader fault is never a grade: the real grader, whose sandbox cannot start here, makes the worker retry
 the job and then end it in ``error`` with the grader's message and no score."""
 
-import json
 from pathlib import Path
 
 import pytest
@@ -24,12 +23,12 @@ def test_sandbox_that_cannot_start_is_retried_then_an_error_without_a_score(
     database: Database,
     settings: Settings,
     reference_submission: list[Path],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     if not database.sqlite:
         pytest.skip("real grading runs on SQLite; the queue's retries are tested on both backends")
-    monkeypatch.setenv("VITGRADE_LIMITS", json.dumps({"start_timeout_s": 0.001}))  # test-only: no child starts
-    settings = settings.model_copy(update={"select": "q1.shape"})
+    limits = settings.grader.limits.model_copy(update={"start_timeout_s": 0.001})  # test-only: no child starts
+    grader = settings.grader.model_copy(update={"limits": limits})
+    settings = settings.model_copy(update={"select": "q1.shape", "grader": grader})
     files = [("files", (p.name, p.read_bytes(), "application/octet-stream")) for p in reference_submission[:1]]
     answer = client.post("/api/v1/submissions", files=files, headers=Tokens.header(tokens.alice))
     assert answer.status_code == 202, answer.text

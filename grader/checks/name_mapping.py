@@ -10,6 +10,7 @@ from typing import Protocol
 
 from grader.checks.key_maps import Shapes, find_renames, find_sequential
 from grader.checks.module_renames import find_inlined, find_module_renames
+from grader.checks.residual_wrappers import find_residual_wrappers
 
 
 class Renames(Protocol):
@@ -31,6 +32,15 @@ def map_names(plan: Renames, expected: Shapes, got: Shapes) -> Shapes:
     """Renamed modules, renamed layers and nn.Sequential layers, until nothing more maps (each step can make
     the next one unambiguous); each mapping is a difference the contract check reports."""
     for _ in range(4):
+        wrapped = find_residual_wrappers(expected, got)  # before module renames: a wrapper is no renamed module
+        if wrapped:
+            got = _rename(plan, got, wrapped)
+            pairs = sorted({_wrapper_pair(own, new) for own, new in wrapped.items()})
+            plan.differences.append(
+                "your block holds the contract's layers in residual wrappers ("
+                + ", ".join(f"self.{own} as self.{new}" for own, new in pairs)
+                + "); graded under the contract's names: name them norm1, attn, norm2, mlp in the block itself."
+            )
         modules = find_module_renames(expected, got)
         if modules:
             got = _rename(plan, got, modules)
@@ -64,9 +74,21 @@ def map_names(plan: Renames, expected: Shapes, got: Shapes) -> Shapes:
                 f"your self.{', self.'.join(owners)} hold the contract's self.{', self.'.join(names)} inside an "
                 "nn.Sequential; graded in that order under the contract's names: name each layer as the contract does."
             )
-        if not (modules or renames or inlined or sequential):
+        if not (wrapped or modules or renames or inlined or sequential):
             break
     return got
+
+
+def _wrapper_pair(own: str, new: str) -> tuple[str, str]:
+    """(the student's module path, the contract's) for one mapped key: the paths without their common tail."""
+    a, b = own.split("."), new.split(".")
+    while len(a) > 1 and len(b) > 1 and a[-1] == b[-1]:
+        a, b = a[:-1], b[:-1]
+    head = 0
+    while head < min(len(a), len(b)) - 1 and a[head] == b[head]:
+        head += 1
+    common = ["*" if part.isdigit() else part for part in a[:head]]  # one sentence for every block
+    return ".".join(common + a[head:]), ".".join(common + b[head:])
 
 
 def _renamed_modules(mapping: dict[str, str]) -> list[tuple[str, str]]:

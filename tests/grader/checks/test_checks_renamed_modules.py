@@ -335,3 +335,124 @@ def test_a_positional_table_without_the_cls_row_is_the_known_mistake_with_its_fa
     assert equivalence.fraction == 0.0 and "position" in (equivalence.hint + equivalence.message)
     facts = _grade("q6.property", PATCH_ROWS_ONLY)  # (c) fails: the logits are not head(norm(cls + pos_embed[0]))
     assert abs(facts.fraction - 2 / 3) < 1e-9, facts.message
+
+
+RESIDUAL_WRAPPERS = """
+class ResidualAdd(nn.Module):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x, **kwargs):
+        return x + self.fn(x, **kwargs)
+
+
+class TransformerBlock(nn.Sequential):
+    def __init__(self, embed_dim, num_heads, mlp_ratio=4.0):
+        super().__init__(
+            ResidualAdd(nn.Sequential(nn.LayerNorm(embed_dim), MultiHeadSelfAttention(embed_dim, num_heads))),
+            ResidualAdd(nn.Sequential(nn.LayerNorm(embed_dim), MLP(embed_dim, int(embed_dim * mlp_ratio)))),
+        )
+"""
+POST_NORM_WRAPPER = """
+class ResidualAdd(ResidualAdd):
+    def forward(self, x):
+        norm, sub = self.fn
+        return norm(x + sub(x))  # post-norm: the same parameters, another block
+"""
+NO_RESIDUAL_WRAPPER = """
+class ResidualAdd(ResidualAdd):
+    def forward(self, x):
+        return self.fn(x)  # the input is never added back
+"""
+
+
+class _Residual(nn.Module):
+    def __init__(self, holder: str, inner: nn.Module):
+        super().__init__()
+        self.holder = holder
+        setattr(self, holder, inner)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + getattr(self, self.holder)(x)
+
+
+class _PreNorm(nn.Module):
+    def __init__(self, d: int, fn: nn.Module):
+        super().__init__()
+        self.norm, self.fn = nn.LayerNorm(d), fn
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fn(self.norm(x))
+
+
+def _wrapped_block(d: int, h: int, ratio: float, holder: str, prenorm: bool, mlp_first: bool = False) -> nn.Module:
+    def pair(sub: nn.Module) -> nn.Module:
+        return _PreNorm(d, sub) if prenorm else nn.Sequential(nn.LayerNorm(d), sub)
+
+    wrappers = [_Residual(holder, pair(MultiHeadSelfAttention(d, h))), _Residual(holder, pair(MLP(d, int(d * ratio))))]
+    return nn.Sequential(*(wrappers[::-1] if mlp_first else wrappers))
+
+
+def test_residual_wrappers_map_onto_the_block_s_norms_and_sub_modules():
+    """ResidualAdd(Sequential(LN, sub)) and Residual(PreNorm(LN, sub)) under any holder's name, also where the
+    attention and the MLP hold as many weights (mlp_ratio=2), in a block and in every block of a ViT."""
+    for holder, prenorm, ratio in (
+        ("fn", False, 4.0),
+        ("module", True, 2.0),
+        ("layer", False, 2.0),
+        ("block", True, 4.0),
+    ):
+        reference, student = TransformerBlock(16, 4, ratio), _wrapped_block(16, 4, ratio, holder, prenorm)
+        plan = plan_state(reference, _shapes(student), "TransformerBlock")
+        assert plan.gradable and not plan.extra, (holder, plan.unresolved, plan.extra)
+        inner = "norm" if prenorm else "0"
+        assert plan.renamed[f"0.{holder}.{inner}.weight"] == "norm1.weight", plan.renamed
+        assert any("residual wrappers" in sentence for sentence in plan.differences)
+        student.load_state_dict(fit_state(reference.state_dict(), plan, {}), strict=True)
+        x = torch.randn(2, 5, 16)
+        assert torch.allclose(student(x), reference(x), atol=1e-5), holder
+    vit, blocks = ViT(embed_dim=16, nb_blocks=2, num_heads=4), _wrapped_block(16, 4, 4.0, "fn", False)
+    student = {k: v for k, v in _shapes(vit).items() if not k.startswith("blocks.")}
+    student.update({f"blocks.{i}.{k}": v for i in range(2) for k, v in _shapes(blocks).items()})
+    plan = plan_state(vit, student, "ViT")
+    assert plan.gradable and plan.renamed["blocks.1.1.fn.1.fc2.bias"] == "blocks.1.mlp.fc2.bias", plan.unresolved
+
+
+def test_residual_wrappers_map_only_what_the_shapes_settle():
+    """The MLP wrapped first maps with its own norm, by weight size or by its layers' names (the maths then
+    decides); a norm of another width or a third layer in the wrapper leave the block unloadable, as before."""
+    reference = TransformerBlock(16, 4, 4.0)
+    swapped = plan_state(
+        reference, _shapes(_wrapped_block(16, 4, 4.0, "fn", False, mlp_first=True)), "TransformerBlock"
+    )
+    assert swapped.gradable and swapped.renamed["0.fn.1.fc1.weight"] == "mlp.fc1.weight"
+    wider = {
+        k: ((24,) if k.startswith("0.fn.0.") else v)
+        for k, v in _shapes(_wrapped_block(16, 4, 4.0, "fn", False)).items()
+    }
+    assert not plan_state(reference, wider, "TransformerBlock").gradable
+    third = {**_shapes(_wrapped_block(16, 4, 4.0, "fn", False)), "0.fn.2.weight": (16, 16)}
+    assert not plan_state(reference, third, "TransformerBlock").gradable
+    same_sizes = _shapes(_wrapped_block(16, 4, 2.0, "fn", False, mlp_first=True))  # the sub-modules' names settle it
+    plan = plan_state(TransformerBlock(16, 4, 2.0), same_sizes, "TransformerBlock")
+    assert plan.renamed["0.fn.0.weight"] == "norm2.weight" and plan.renamed["0.fn.1.fc1.weight"] == "mlp.fc1.weight"
+
+
+def test_a_block_of_residual_wrappers_is_graded_on_its_maths_and_loses_the_contract_point():
+    for check_id in ("q5.equivalence", "q5.property", "q5.end_to_end"):
+        verdict = _grade(check_id, RESIDUAL_WRAPPERS)
+        assert verdict.status == "passed", (check_id, verdict.message)
+    contract = _grade("q5.contract", RESIDUAL_WRAPPERS)
+    assert contract.status == "failed" and "residual wrappers" in contract.message, contract.message
+    assert _grade("q6.end_to_end", RESIDUAL_WRAPPERS).status == "passed"
+
+
+def test_a_wrapper_with_a_post_norm_or_no_residual_loses_the_block_s_maths():
+    """The mapping only names the layers: a post-norm or a missing residual, with the same parameters, is
+    graded with the reference's weights loaded (not refused as unloadable) and fails."""
+    for wrong in (POST_NORM_WRAPPER, NO_RESIDUAL_WRAPPER):
+        for check_id in ("q5.equivalence", "q5.end_to_end"):
+            verdict = _grade(check_id, RESIDUAL_WRAPPERS, wrong)
+            assert verdict.fraction == 0.0, (check_id, verdict.message)
+            assert "cannot load" not in verdict.message and "differs" in verdict.message, verdict.message

@@ -53,12 +53,24 @@ function histogram(name, values, max) {
   return box;
 }
 
+let pageOffset = 0;  // the submissions table shows one page: newest first, pageSize() rows from pageOffset
+
+function pageSize() { return Number($("page-size").value); }
+
 async function loadSubmissions() {
   const params = new URLSearchParams();
   if ($("filter-student").value.trim()) params.set("student", $("filter-student").value.trim());
   if ($("filter-status").value) params.set("status", $("filter-status").value);
+  params.set("limit", String(pageSize() + 1));  // one more row than shown: is there a next page?
+  params.set("offset", String(pageOffset));
   let rows;
   try { rows = await api("/instructor/submissions?" + params.toString()); } catch (error) { rows = []; note("override-note", error.message); }
+  const more = rows.length > pageSize();
+  rows = rows.slice(0, pageSize());
+  $("page-prev").disabled = pageOffset === 0;
+  $("page-next").disabled = !more;
+  $("page-range").textContent = rows.length ? "rows " + (pageOffset + 1) + "-" + (pageOffset + rows.length)
+    : pageOffset ? "no rows past " + pageOffset : "no submissions";
   $("submissions").querySelector("tbody").replaceChildren(...rows.map((s) => {
     const row = el("tr");
     row.dataset.id = s.id;
@@ -292,7 +304,10 @@ function openInstructorPage() {
       loadRoster();
     } catch (error) { note("roster-note", error.message); }
   });
-  $("filter-form").addEventListener("submit", (event) => { event.preventDefault(); loadSubmissions(); });
+  $("filter-form").addEventListener("submit", (event) => { event.preventDefault(); pageOffset = 0; loadSubmissions(); });
+  $("page-size").addEventListener("change", () => { pageOffset = 0; loadSubmissions(); });
+  $("page-prev").addEventListener("click", () => { pageOffset = Math.max(0, pageOffset - pageSize()); loadSubmissions(); });
+  $("page-next").addEventListener("click", () => { pageOffset += pageSize(); loadSubmissions(); });
   $("override-form").addEventListener("submit", override);
   $("save-policy").addEventListener("click", savePolicy);
   $("extension-form").addEventListener("submit", grant);

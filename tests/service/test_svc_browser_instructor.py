@@ -107,3 +107,50 @@ def test_instructor_page_grades_histograms_override_and_student_deadline(
         browser.save_screenshot(str(shots(tmp_path) / "student-page.png"))
     finally:
         service.stop()
+
+
+def test_the_submissions_table_pages_through_the_class(browser, tmp_path: Path) -> None:  # noqa: ANN001, F811
+    """Twelve submissions at ten a page: two pages, newest first, none shown twice or left out."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    service = LiveService(tmp_path / "var")
+    try:
+        service.start_api()
+        database = Database(service.settings)
+        upgrade(database)
+        students = issue_tokens(database, ["ann", "bob", "cem"], Role.student)
+        teacher = issue_tokens(database, ["prof"], Role.instructor)["prof"]
+        database.dispose()
+        made = set()
+        for token in list(students.values()) * 4:
+            answer = httpx.post(
+                f"{service.url}/api/v1/submissions",
+                files=[("files", ("vit.py", b"import torch\n", "text/plain"))],
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert answer.status_code == 202, answer.text
+            made.add(answer.json()["id"])
+        sign_in(browser, service.url, teacher)
+
+        def shown() -> list[str]:
+            script = "return [...document.querySelectorAll('#submissions tbody tr')].map((r) => r.dataset.id)"
+            return browser.execute_script(script)  # read at once: the table is replaced as pages load
+
+        wait_for(lambda: len(shown()) == 12, timeout=20)  # the default page (50) holds them all
+        assert browser.find_element(By.ID, "page-next").get_attribute("disabled") is not None
+        Select(browser.find_element(By.ID, "page-size")).select_by_visible_text("10")
+        wait_for(lambda: len(shown()) == 10, timeout=20)
+        first = shown()
+        assert browser.find_element(By.ID, "page-range").text == "rows 1-10"
+        assert browser.find_element(By.ID, "page-prev").get_attribute("disabled") is not None
+        browser.find_element(By.ID, "page-next").click()
+        wait_for(lambda: len(shown()) == 2, timeout=20)
+        second = shown()
+        assert browser.find_element(By.ID, "page-range").text == "rows 11-12"
+        assert browser.find_element(By.ID, "page-next").get_attribute("disabled") is not None
+        assert set(first) | set(second) == made and not set(first) & set(second)
+        browser.find_element(By.ID, "page-prev").click()
+        wait_for(lambda: shown() == first, timeout=20)
+    finally:
+        service.stop()

@@ -6,15 +6,9 @@ The runner maps each to the report (``grader.outcomes``); the registry only reco
 from dataclasses import dataclass, field
 from typing import Any
 
+from vitgrade_student.compare import CheckFailed  # one class: the kit's comparisons raise it too
 
-class CheckFailed(Exception):
-    """The submission is wrong: says what was expected, what came, and how to fix it."""
-
-    def __init__(self, message: str, hint: str = "", details: dict[str, Any] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-        self.details = details or {}
+__all__ = ["CheckFailed", "Outcome", "Skip"]
 
 
 class Skip(Exception):

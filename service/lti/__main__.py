@@ -16,7 +16,6 @@ from service.config import get_settings
 from service.db import Database
 from service.lti import keys
 from service.lti.client import connect
-from service.lti.config import LtiSettings
 from service.lti.errors import LtiError
 from service.lti.push import class_grades, push
 from service.lti.tokens import TokenCache
@@ -32,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("push", help="post the grades that count to the LMS (AGS), students matched by NRPS")
     run.add_argument("--dry-run", action="store_true", help="match and report; create and post nothing")
     args = parser.parse_args(argv)
-    settings = LtiSettings()
+    service = get_settings()
+    settings = service.lti  # the registration, nested in the service's settings
     try:
         if args.cmd == "keygen":
             keys.generate(settings.private_key_path, force=args.force)
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write("\n")
             return 0
         with connect(settings, TokenCache()) as platform:  # checks the registration and the key first
-            database = Database(get_settings())
+            database = Database(service)
             upgrade(database)
             with database.session() as session:
                 students = class_grades(session)
